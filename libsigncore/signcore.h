@@ -1,0 +1,319 @@
+/*
+ * signcore — PDF e-signature toolkit.
+ * Copyright (C) 2026 the signcore authors.
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ *
+ * This header is the reference manual of libsigncore.
+ *
+ * Conventions
+ *   - Every function that can fail returns an int: SIGNCORE_OK (0) or a
+ *     negative SIGNCORE_E* code. The detail (which file, page, field, JSON
+ *     path, and what was expected) is in signcore_ctx_last_error(ctx).
+ *   - A signcore_ctx belongs to one thread at a time. Documents opened with a
+ *     context are used with that context only.
+ *   - Ownership: *_new / *_open / *_load give the caller an object to release
+ *     with the matching *_free. Strings returned as "const char *" are
+ *     borrowed and stay valid until the owner is freed or modified.
+ *   - Options are versioned structs: declare them with their *_INIT macro,
+ *     then set the fields you need.
+ *   - Geometry is in PDF points (1/72 in) or percent of the page, measured
+ *     from the top-left corner of the page as it is displayed (after its
+ *     CropBox and /Rotate are applied). Pages are numbered from 1.
+ *   - Outputs are written to a temporary file beside the destination and
+ *     renamed into place only on success; the input is never modified.
+ *   - The library prints nothing and never exits the process.
+ */
+#ifndef SIGNCORE_H
+#define SIGNCORE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SIGNCORE_BUILDING) && defined(__GNUC__)
+#define SIGNCORE_API __attribute__((visibility("default")))
+#else
+#define SIGNCORE_API
+#endif
+
+#define SIGNCORE_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ errors */
+
+/* Error codes. Append-only: values are never renumbered. */
+enum {
+	SIGNCORE_OK = 0,
+	SIGNCORE_EINVAL = -1,       /* bad argument from the caller */
+	SIGNCORE_ENOTFOUND = -2,    /* file, page or field does not exist */
+	SIGNCORE_EBADINPUT = -3,    /* corrupt PDF, bad JSON, bad image, bad value */
+	SIGNCORE_ENEEDPASS = -4,    /* the PDF is encrypted and no password was given */
+	SIGNCORE_EPASSWORD = -5,    /* the password given is wrong */
+	SIGNCORE_EUNSUPPORTED = -6, /* valid input this version cannot handle */
+	SIGNCORE_ECRYPTO = -7,      /* a cryptographic operation failed */
+	SIGNCORE_ENETWORK = -8,     /* a remote service could not be reached */
+	SIGNCORE_EIO = -9,          /* reading or writing a file failed */
+	SIGNCORE_ETOOSMALL = -10,   /* a reserved space or buffer is too small */
+	SIGNCORE_ESIGNED = -11,     /* the operation would break an existing signature */
+	SIGNCORE_EEXISTS = -12,     /* a field with that name already exists */
+	SIGNCORE_ERANGE = -13,      /* page number or rectangle outside the page */
+	SIGNCORE_ENOMEM = -14,      /* out of memory */
+	SIGNCORE_EINTERNAL = -15    /* a bug in signcore: please report it */
+};
+
+/* A static English description of an error code. Never NULL. */
+SIGNCORE_API const char *signcore_strerror(int code);
+
+/* The library version ("0.1.0"). */
+SIGNCORE_API const char *signcore_version(void);
+
+/* ----------------------------------------------------------------- context */
+
+typedef struct signcore_ctx signcore_ctx;
+
+/*
+ * Create a context. Fonts bundled with signcore are looked up in the
+ * directory named by the environment variable SIGNCORE_FONT_DIR, or else the
+ * installed font directory. Returns SIGNCORE_ENOMEM if it cannot be made.
+ */
+SIGNCORE_API int signcore_ctx_new(signcore_ctx **out);
+
+/* Release a context. Every document opened with it must be freed first. */
+SIGNCORE_API void signcore_ctx_free(signcore_ctx *ctx);
+
+/* The message that explains the last error on this context ("" if none). */
+SIGNCORE_API const char *signcore_ctx_last_error(const signcore_ctx *ctx);
+
+/* Use the bundled fonts in DIR instead of the default directory. */
+SIGNCORE_API int signcore_ctx_set_font_dir(signcore_ctx *ctx, const char *dir);
+
+/* Release memory the library handed to the caller (buffers, lists). */
+SIGNCORE_API void signcore_free(void *ptr);
+
+/* --------------------------------------------------------------- documents */
+
+typedef struct signcore_doc signcore_doc;
+
+#define SIGNCORE_OPEN_OPTIONS_VERSION 1
+typedef struct {
+	unsigned int version;
+	const char *password; /* user or owner password; NULL if none */
+} signcore_open_options;
+#define SIGNCORE_OPEN_OPTIONS_INIT { SIGNCORE_OPEN_OPTIONS_VERSION, NULL }
+
+/*
+ * Open the PDF at PATH ("-" is not special here). A damaged file that can be
+ * repaired is opened and signcore_doc_repaired() reports it; it will be
+ * saved with a full rewrite. Errors: SIGNCORE_ENOTFOUND, SIGNCORE_EIO,
+ * SIGNCORE_EBADINPUT (empty, not a PDF, unrepairable), SIGNCORE_ENEEDPASS,
+ * SIGNCORE_EPASSWORD.
+ */
+SIGNCORE_API int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out,
+	const char *path, const signcore_open_options *opts);
+
+/* Like signcore_doc_open, from LEN bytes at DATA (copied). */
+SIGNCORE_API int signcore_doc_open_memory(signcore_ctx *ctx, signcore_doc **out,
+	const void *data, size_t len, const signcore_open_options *opts);
+
+/* Close a document, discarding unsaved changes. NULL is ignored. */
+SIGNCORE_API void signcore_doc_free(signcore_doc *doc);
+
+/* Number of pages (>= 1), or a negative error code. */
+SIGNCORE_API int signcore_doc_page_count(signcore_doc *doc);
+
+/*
+ * Size of page PAGE (1-based) as displayed, in points, and its /Rotate
+ * (0, 90, 180 or 270). Any out-parameter may be NULL. SIGNCORE_ERANGE if the
+ * page does not exist.
+ */
+SIGNCORE_API int signcore_doc_page_size(signcore_doc *doc, int page,
+	double *width, double *height, int *rotate);
+
+/* 1 if the file was damaged and repaired when opened, else 0. */
+SIGNCORE_API int signcore_doc_repaired(signcore_doc *doc);
+
+/* 1 if the file is encrypted, else 0. */
+SIGNCORE_API int signcore_doc_encrypted(signcore_doc *doc);
+
+#define SIGNCORE_SAVE_OPTIONS_VERSION 1
+typedef struct {
+	unsigned int version;
+	/* 0: append an incremental update (default; keeps earlier signatures
+	 * valid). 1: rewrite the whole file. A repaired file is always
+	 * rewritten in full. */
+	int full_rewrite;
+} signcore_save_options;
+#define SIGNCORE_SAVE_OPTIONS_INIT { SIGNCORE_SAVE_OPTIONS_VERSION, 0 }
+
+/*
+ * Save to PATH atomically: the bytes go to a temporary file in the same
+ * directory, which is renamed over PATH only when complete. PATH may be the
+ * file the document was opened from. Errors: SIGNCORE_EIO (directory not
+ * writable, disk full), SIGNCORE_EBADINPUT.
+ */
+SIGNCORE_API int signcore_doc_save(signcore_doc *doc, const char *path,
+	const signcore_save_options *opts);
+
+/* Save into a new buffer; release *DATA with signcore_free(). */
+SIGNCORE_API int signcore_doc_save_memory(signcore_doc *doc,
+	unsigned char **data, size_t *len, const signcore_save_options *opts);
+
+/* ------------------------------------------------------------------ fields */
+
+typedef enum {
+	SIGNCORE_FIELD_UNKNOWN = 0,   /* a field type signcore does not place */
+	SIGNCORE_FIELD_SIGNATURE = 1,
+	SIGNCORE_FIELD_INITIALS = 2,
+	SIGNCORE_FIELD_TEXT = 3,
+	SIGNCORE_FIELD_CHECKBOX = 4,
+	SIGNCORE_FIELD_DATE = 5
+} signcore_field_type;
+
+typedef enum { SIGNCORE_UNITS_PT = 0, SIGNCORE_UNITS_PERCENT = 1 } signcore_units;
+typedef enum { SIGNCORE_ALIGN_LEFT = 0, SIGNCORE_ALIGN_CENTER = 1, SIGNCORE_ALIGN_RIGHT = 2 } signcore_align;
+
+/* "signature", "initials", "text", "checkbox", "date" (or "unknown"). */
+SIGNCORE_API const char *signcore_field_type_name(signcore_field_type type);
+/* The type named NAME, or SIGNCORE_FIELD_UNKNOWN. */
+SIGNCORE_API signcore_field_type signcore_field_type_from_name(const char *name);
+
+#define SIGNCORE_FIELD_SPEC_VERSION 1
+typedef struct {
+	unsigned int version;
+	const char *name;          /* unique field name (required) */
+	signcore_field_type type;  /* required */
+	int page;                  /* 1-based page */
+	double rect[4];            /* x, y, width, height from the top-left as displayed */
+	signcore_units units;      /* units of rect */
+	/* "sans", "serif", "mono", "script", or the path of a TTF/OTF file.
+	 * NULL: "script" for signature and initials, "sans" otherwise. */
+	const char *font;
+	double font_size;          /* points; 0 = fit the box */
+	signcore_align align;
+	int multiline;             /* text: wrap onto several lines */
+	int required;
+	int read_only;
+	const char *tooltip;       /* shown by viewers; the field's label */
+	const char *date_format;   /* date: strftime-style; NULL = "%Y-%m-%d" */
+	const char *time_zone;     /* date: IANA zone for "today"; NULL = "UTC" */
+} signcore_field_spec;
+#define SIGNCORE_FIELD_SPEC_INIT { SIGNCORE_FIELD_SPEC_VERSION, NULL, SIGNCORE_FIELD_UNKNOWN, \
+	1, { 0, 0, 0, 0 }, SIGNCORE_UNITS_PT, NULL, 0, SIGNCORE_ALIGN_LEFT, 0, 0, 0, NULL, NULL, NULL }
+
+/*
+ * Add an AcroForm field with its widget and an (empty) appearance of its
+ * own. Errors: SIGNCORE_EINVAL (missing name, bad size, unknown type),
+ * SIGNCORE_ERANGE (no such page; rect not inside the page), SIGNCORE_EEXISTS
+ * (name taken), SIGNCORE_ENOTFOUND (font file).
+ */
+SIGNCORE_API int signcore_field_place(signcore_doc *doc, const signcore_field_spec *spec);
+
+/* A value for signcore_field_fill. Set the member that fits the field. */
+#define SIGNCORE_VALUE_VERSION 1
+typedef struct {
+	unsigned int version;
+	/* text: the text. date: "today", "now", "YYYY-MM-DD" or an RFC 3339
+	 * time, formatted with the field's date format and time zone.
+	 * signature/initials: a name typed in the field's (script) font. */
+	const char *text;
+	/* checkbox: 1 checked, 0 unchecked. */
+	int checked;
+	/* signature/initials: a PNG or JPEG image (used instead of text). */
+	const void *image;
+	size_t image_len;
+} signcore_value;
+#define SIGNCORE_VALUE_INIT { SIGNCORE_VALUE_VERSION, NULL, 0, NULL, 0 }
+
+/*
+ * Fill the field NAME (its fully qualified name) and build its appearance
+ * with signcore's own layout engine (shaped text in every script).
+ * Errors: SIGNCORE_ENOTFOUND, SIGNCORE_EBADINPUT (bad date, bad image),
+ * SIGNCORE_EINVAL (value of the wrong kind), SIGNCORE_ESIGNED (field is a
+ * signed signature).
+ */
+SIGNCORE_API int signcore_field_fill(signcore_doc *doc, const char *name, const signcore_value *value);
+
+/*
+ * Burn the appearances of form fields into the page content and remove the
+ * widgets and their fields. NAMES (COUNT entries) selects fields by fully
+ * qualified name (a parent name selects all its kids); COUNT 0 flattens all.
+ * Other annotations are kept. Signed signature fields are never flattened:
+ * SIGNCORE_ESIGNED. SIGNCORE_ENOTFOUND if a named field does not exist.
+ */
+SIGNCORE_API int signcore_flatten(signcore_doc *doc, const char *const *names, size_t count);
+
+/* What signcore_doc_fields reports about one widget of a field. */
+typedef struct {
+	char *name;               /* fully qualified name */
+	signcore_field_type type;
+	const char *pdf_type;     /* "Tx", "Btn", "Sig", "Ch" or "" */
+	int page;                 /* 1-based, 0 if the widget is on no page */
+	double rect[4];           /* x, y, w, h in points, top-left as displayed */
+	char *value;              /* UTF-8 value, "Yes"/"Off" for boxes, or NULL */
+	int required;
+	int read_only;
+	int is_signed;            /* signature field holding a signature */
+} signcore_field_info;
+
+/*
+ * List the widgets of every form field, in page order. *OUT is an array of
+ * *COUNT entries; release it with signcore_field_info_free.
+ */
+SIGNCORE_API int signcore_doc_fields(signcore_doc *doc, signcore_field_info **out, size_t *count);
+SIGNCORE_API void signcore_field_info_free(signcore_field_info *info, size_t count);
+
+/* -------------------------------------------------------------- field specs */
+
+/*
+ * A field spec is JSON (see docs/field-spec.md):
+ *   {"fields": [{"name": "client_sign", "type": "signature", "page": 1,
+ *                "rect": [72, 640, 200, 50], "units": "pt",
+ *                "value": {"text": "Priya Sharma"}}, ...]}
+ * Values may be given in the spec ("value") or in a values file:
+ *   {"values": {"client_sign": {"image": "sig.png"}, "agree": true}}
+ * (a bare object {"name": value, ...} is accepted too). Image paths are
+ * relative to BASE_DIR; "data:image/png;base64,..." URLs are accepted.
+ */
+typedef struct signcore_spec signcore_spec;
+
+/*
+ * Parse a field spec or a values file from LEN bytes of JSON. Syntax errors
+ * name the line and column; other errors the JSON path (fields[2].rect).
+ * Images named by the spec are read now. Errors: SIGNCORE_EBADINPUT,
+ * SIGNCORE_ENOTFOUND (image file).
+ */
+SIGNCORE_API int signcore_spec_parse(signcore_ctx *ctx, signcore_spec **out,
+	const char *json, size_t len, const char *base_dir);
+SIGNCORE_API void signcore_spec_free(signcore_spec *spec);
+
+/* Number of fields (spec) or values (values file) parsed. */
+SIGNCORE_API size_t signcore_spec_count(const signcore_spec *spec);
+
+/* Place every field of SPEC, and fill those that carry a value. All or
+ * nothing: on error the document is left as it was before the call. */
+SIGNCORE_API int signcore_spec_place(signcore_doc *doc, const signcore_spec *spec);
+
+/* Fill existing fields with the values of SPEC (a values file or a spec). */
+SIGNCORE_API int signcore_spec_fill(signcore_doc *doc, const signcore_spec *spec);
+
+/* Place, fill and flatten in one step: the fields of SPEC are drawn straight
+ * into the page content; no form fields are left behind. */
+SIGNCORE_API int signcore_spec_stamp(signcore_doc *doc, const signcore_spec *spec);
+
+/* -------------------------------------------------------------------- dates */
+
+/*
+ * Format the instant WHEN (seconds since 1970 UTC) in the IANA time zone
+ * ZONE ("Asia/Kolkata", "UTC", ...) with the strftime-style FORMAT into BUF.
+ * Supports %Y %y %m %d %e %b %B %a %A %H %I %M %S %p %j %Z %z %%.
+ * Errors: SIGNCORE_ENOTFOUND (unknown zone), SIGNCORE_ETOOSMALL.
+ */
+SIGNCORE_API int signcore_format_time(signcore_ctx *ctx, char *buf, size_t size,
+	long long when, const char *zone, const char *format);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIGNCORE_H */

@@ -78,6 +78,13 @@ void signcore__throw(signcore_ctx *ctx, int code, const char *fmt, ...)
 	fz_throw(ctx->fz, FZ_ERROR_GENERIC, "%s", ctx->message);
 }
 
+void signcore__throw_last(signcore_ctx *ctx, int code)
+{
+	ctx->last_code = code;
+	ctx->thrown = 1;
+	fz_throw(ctx->fz, FZ_ERROR_GENERIC, "%s", ctx->message);
+}
+
 int signcore__caught(signcore_ctx *ctx, int code, const char *prefix)
 {
 	int fzcode = fz_caught(ctx->fz);

@@ -329,7 +329,7 @@ int signcore_field_place(signcore_doc *doc, const signcore_field_spec *spec)
 			signcore__throw(ctx, SIGNCORE_EEXISTS, "%s: a field with this name already exists", where);
 		signcore__page_get(ctx->fz, doc->pdf, spec->page - 1, &pg);
 		if ((code = signcore__rect_to_user(ctx, &pg, spec->rect, spec->units, where, &r)))
-			signcore__throw(ctx, code, "%s", ctx->message);
+			signcore__throw_last(ctx, code);
 		place(doc, spec, &pg, r);
 	}
 	fz_catch(ctx->fz)

@@ -104,7 +104,7 @@ pdf_obj *signcore__ap_for_value(signcore_doc *doc, const sc_style *st, const cha
 		code = signcore_format_time(ctx, buf, sizeof buf, when, date_only ? "UTC" : time_zone,
 			date_format ? date_format : "%Y-%m-%d");
 		if (code)
-			signcore__throw(ctx, code, "%s", ctx->message);
+			signcore__throw_last(ctx, code);
 		*out_text = fz_strdup(fz, buf);
 		break;
 	}

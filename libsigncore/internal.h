@@ -49,6 +49,8 @@ int signcore__err(signcore_ctx *ctx, int code, const char *fmt, ...)
  * inside fz_try can fail with one of our codes; signcore__caught returns it. */
 void signcore__throw(signcore_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
+/* Throw CODE with the message already recorded by signcore__err. */
+void signcore__throw_last(signcore_ctx *ctx, int code) __attribute__((noreturn));
 /* In fz_catch: the code thrown by signcore__throw, or the MuPDF exception
  * mapped to a code with its message after PREFIX. */
 int signcore__caught(signcore_ctx *ctx, int code_for_mupdf, const char *prefix);

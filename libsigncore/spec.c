@@ -441,7 +441,7 @@ static void precheck(signcore_doc *doc, const signcore_spec *sp, int need_unique
 				where, it->fs.page, pages, pages == 1 ? "" : "s");
 		signcore__page_get(fz, doc->pdf, it->fs.page - 1, &pg);
 		if ((code = signcore__rect_to_user(ctx, &pg, it->fs.rect, it->fs.units, where, &r)))
-			signcore__throw(ctx, code, "%s", ctx->message);
+			signcore__throw_last(ctx, code);
 		if (need_unique && signcore__find_field(fz, doc->pdf, it->fs.name))
 			signcore__throw(ctx, SIGNCORE_EEXISTS, "%s: a field with this name already exists in the document", where);
 		if (it->kind != SCV_NONE) {

@@ -186,28 +186,14 @@ static void font_css(signcore_ctx *ctx, const sc_style *st, fz_archive *arch, fz
 	fz_append_string(fz, css, "@font-face{font-family:scface;src:url(face.font)}p{font-family:scface}");
 }
 
-/* Ink width of STORY laid out in WHERE. MuPDF 1.21's fz_reset_story does not
- * clear the "complete" flag, so a story drawn once never draws again: the
- * story measured here is thrown away and a fresh one is drawn. */
-static float ink_width(fz_context *fz, fz_story *story, fz_rect where, fz_rect *filled)
-{
-	fz_rect bbox = fz_empty_rect;
-	fz_device *dev;
-
-	fz_place_story(fz, story, where, filled);
-	dev = fz_new_bbox_device(fz, &bbox);
-	fz_try(fz) {
-		fz_draw_story(fz, story, dev, fz_identity);
-		fz_close_device(fz, dev);
-	}
-	fz_always(fz)
-		fz_drop_device(fz, dev);
-	fz_catch(fz)
-		fz_rethrow(fz);
-	(void)where;
-	return fz_is_empty_rect(bbox) ? 0 : bbox.x1 - bbox.x0;
-}
-
+/*
+ * One story per appearance: creating a story loads its fonts afresh, and
+ * MuPDF computes glyph advances per font object, so a second story (or a
+ * second layout pass after drawing, which MuPDF 1.21's fz_reset_story does
+ * not allow) doubles the cost. A single line is laid out once at a
+ * reference size, recorded in a display list, measured, and replayed scaled
+ * and aligned; wrapped text is laid out until it fits, then drawn once.
+ */
 pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style *st,
 	const char *text, float w, float h, int rotate)
 {
@@ -217,10 +203,12 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 	float pad = fminf(2, fminf(w, h) * 0.08f);
 	float iw = w - 2 * pad, ih = h - 2 * pad;
 	float em = st->font_size > 0 ? st->font_size : 10;
-	float k = 1, tx, ty, used_h;
+	float k = 1;
+	signcore_align align = st->align;
 	fz_buffer *html = NULL, *css = NULL, *contents = NULL, *wrapped = NULL;
 	fz_archive *arch = NULL;
 	fz_story *story = NULL;
+	fz_display_list *list = NULL;
 	fz_device *dev = NULL;
 	pdf_obj *res = NULL, *xobj = NULL;
 	fz_rect filled;
@@ -229,6 +217,8 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 		return signcore__ap_empty(ctx, pdf, w, h, rotate);
 	if (iw <= 1 || ih <= 1)
 		signcore__throw(ctx, SIGNCORE_EINVAL, "field box %gx%g pt is too small for text", w, h);
+	if (is_sig && align == SIGNCORE_ALIGN_LEFT)
+		align = SIGNCORE_ALIGN_CENTER; /* typed signatures sit in the middle of the box */
 
 	fz_var(html);
 	fz_var(css);
@@ -236,67 +226,88 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 	fz_var(wrapped);
 	fz_var(arch);
 	fz_var(story);
+	fz_var(list);
 	fz_var(dev);
 	fz_var(res);
 	fz_var(xobj);
 	fz_var(k);
+	fz_var(align);
 	fz_try(fz) {
-		const char *align = st->align == SIGNCORE_ALIGN_CENTER ? "center"
-			: st->align == SIGNCORE_ALIGN_RIGHT ? "right" : "left";
-		if (is_sig && st->align == SIGNCORE_ALIGN_LEFT)
-			align = "center"; /* typed signatures sit in the middle of the box */
+		/* A single line is aligned here (by its ink), wrapped text by CSS. */
+		const char *css_align = !multiline ? "left" : align == SIGNCORE_ALIGN_CENTER ? "center"
+			: align == SIGNCORE_ALIGN_RIGHT ? "right" : "left";
 
 		arch = fz_new_tree_archive(fz, NULL);
 		css = fz_new_buffer(fz, 256);
 		fz_append_printf(fz, css,
 			"body{margin:0;padding:0}p{margin:0;padding:0;line-height:1.15;text-align:%s;white-space:%s}",
-			align, multiline ? "pre-wrap" : "pre");
+			css_align, multiline ? "pre-wrap" : "pre");
 		font_css(ctx, st, arch, css);
 		fz_terminate_buffer(fz, css);
-
 		html = fz_new_buffer(fz, strlen(text) + 32);
 		fz_append_string(fz, html, "<p>");
 		append_html_escaped(fz, html, text);
 		fz_append_string(fz, html, "</p>");
-		if (st->font_size <= 0 && !multiline) {
-			/* Text scales linearly with the font size, so one layout at a
-			 * reference size gives the size that fits. */
-			float inkw, lh, cap = is_sig ? 1000 : 14;
-			story = fz_new_story(fz, html, (const char *)css->data, em, arch);
-			inkw = ink_width(fz, story, fz_make_rect(0, 0, BIG, BIG), &filled);
-			lh = filled.y1 - filled.y0;
-			k = fminf(iw / fmaxf(inkw, 1), ih / fmaxf(lh, 1));
-			k = fminf(k, cap / em);
-			fz_drop_story(fz, story);
-			story = NULL;
-		} else if (st->font_size <= 0) {
-			/* Wrapping is not linear: search the largest scale at which
-			 * the text fits the box (layout only, no drawing). */
-			float lo = 0.05f, hi = fminf(14 / em, 4), mid;
-			int i;
-			story = fz_new_story(fz, html, (const char *)css->data, em, arch);
-			for (i = 0; i < 10; i++) {
-				mid = (lo + hi) / 2;
-				fz_reset_story(fz, story);
-				if (!fz_place_story(fz, story, fz_make_rect(0, 0, iw / mid, ih / mid), &filled))
-					lo = mid;
-				else
-					hi = mid;
-			}
-			k = lo;
-			fz_drop_story(fz, story);
-			story = NULL;
-		}
-		/* Final layout in the real width, so alignment is right. */
 		story = fz_new_story(fz, html, (const char *)css->data, em, arch);
-		fz_place_story(fz, story, fz_make_rect(0, 0, iw / k, BIG), &filled);
-		used_h = (filled.y1 - filled.y0) * k;
-		tx = pad;
-		ty = multiline ? pad : pad + (ih - used_h) / 2;
 
-		dev = pdf_page_write(fz, pdf, fz_make_rect(0, 0, w, h), &res, &contents);
-		fz_draw_story(fz, story, dev, fz_pre_scale(fz_translate(tx, ty), k, k));
-		fz_close_device(fz, dev);
+		if (!multiline) {
+			fz_rect ink;
+			float lh, tx, ty;
+
+			fz_place_story(fz, story, fz_make_rect(0, 0, BIG, BIG), &filled);
+			list = fz_new_display_list(fz, fz_infinite_rect);
+			dev = fz_new_list_device(fz, list);
+			fz_draw_story(fz, story, dev, fz_identity);
+			fz_close_device(fz, dev);
+			fz_drop_device(fz, dev);
+			dev = NULL;
+			ink = fz_empty_rect;
+			dev = fz_new_bbox_device(fz, &ink);
+			fz_run_display_list(fz, list, dev, fz_identity, fz_infinite_rect, NULL);
+			fz_close_device(fz, dev);
+			fz_drop_device(fz, dev);
+			dev = NULL;
+			lh = filled.y1 - filled.y0;
+			if (fz_is_empty_rect(ink))
+				ink = fz_make_rect(0, 0, 0, lh);
+			if (st->font_size <= 0) {
+				/* Text scales linearly with the font size. */
+				float cap = is_sig ? 1000 : 14;
+				k = fminf(iw / fmaxf(ink.x1 - ink.x0, 1), ih / fmaxf(lh, 1));
+				k = fminf(k, cap / em);
+			}
+			if (align == SIGNCORE_ALIGN_CENTER)
+				tx = pad + (iw - (ink.x1 - ink.x0) * k) / 2 - ink.x0 * k;
+			else if (align == SIGNCORE_ALIGN_RIGHT)
+				tx = pad + iw - ink.x1 * k;
+			else
+				tx = pad;
+			ty = pad + (ih - lh * k) / 2;
+			dev = pdf_page_write(fz, pdf, fz_make_rect(0, 0, w, h), &res, &contents);
+			fz_run_display_list(fz, list, dev, fz_pre_scale(fz_translate(tx, ty), k, k), fz_infinite_rect, NULL);
+			fz_close_device(fz, dev);
+		} else {
+			if (st->font_size <= 0) {
+				/* Wrapping is not linear: search the largest scale at
+				 * which the text fits (layout only, no drawing). */
+				float lo = 0.05f, hi = fminf(14 / em, 4), mid;
+				int i;
+				for (i = 0; i < 10; i++) {
+					mid = (lo + hi) / 2;
+					fz_reset_story(fz, story);
+					if (!fz_place_story(fz, story, fz_make_rect(0, 0, iw / mid, ih / mid), &filled))
+						lo = mid;
+					else
+						hi = mid;
+				}
+				k = lo;
+			}
+			fz_reset_story(fz, story);
+			fz_place_story(fz, story, fz_make_rect(0, 0, iw / k, BIG), &filled);
+			dev = pdf_page_write(fz, pdf, fz_make_rect(0, 0, w, h), &res, &contents);
+			fz_draw_story(fz, story, dev, fz_pre_scale(fz_translate(pad, pad), k, k));
+			fz_close_device(fz, dev);
+		}
 
 		wrapped = fz_new_buffer(fz, contents->len + 256);
 		fz_append_string(fz, wrapped, "/Tx BMC\n");
@@ -307,6 +318,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 	}
 	fz_always(fz) {
 		fz_drop_device(fz, dev);
+		fz_drop_display_list(fz, list);
 		fz_drop_story(fz, story);
 		fz_drop_archive(fz, arch);
 		fz_drop_buffer(fz, html);

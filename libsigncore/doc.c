@@ -119,6 +119,9 @@ int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out, const char *path,
 		doc->pdf = pdf_open_document(fz, path);
 	fz_catch(fz) {
 		code = signcore__caught(ctx, SIGNCORE_EBADINPUT, path);
+		if (code == SIGNCORE_EBADINPUT && !has_eof_marker(tail, taillen))
+			code = signcore__err(ctx, SIGNCORE_EBADINPUT,
+				"%s: truncated PDF (no %%%%EOF marker at the end of the file)", path);
 		signcore_doc_free(doc);
 		return code;
 	}
@@ -167,8 +170,11 @@ int signcore_doc_open_memory(signcore_ctx *ctx, signcore_doc **out, const void *
 		fz_drop_stream(fz, stm);
 		fz_drop_buffer(fz, buf);
 	}
-	fz_catch(fz)
+	fz_catch(fz) {
 		code = signcore__caught(ctx, SIGNCORE_EBADINPUT, "(memory)");
+		if (code == SIGNCORE_EBADINPUT && !has_eof_marker(p + (len > 2048 ? len - 2048 : 0), len > 2048 ? 2048 : len))
+			code = signcore__err(ctx, SIGNCORE_EBADINPUT, "(memory): truncated PDF (no %%%%EOF marker at the end)");
+	}
 	if (!code)
 		code = finish_open(ctx, doc, "(memory)", p, len, p + (len > 2048 ? len - 2048 : 0),
 			len > 2048 ? 2048 : len, opts);

@@ -94,11 +94,11 @@ int cli_parse(int argc, char **argv, cli_args *a, const char *usage, int want_ou
 		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
 			a->quiet = 1;
 		} else if (s[0] == '-' && s[1]) {
-			cli_error("%s: unknown option %s (see %s --help)", argv[0], s, argv[0]);
+			cli_error("%s: unknown option %s (see signcore %s --help)", argv[0], s, argv[0]);
 			return EXIT_BADINPUT;
 		} else {
 			if (a->npositional >= 4) {
-				cli_error("%s: too many arguments (see %s --help)", argv[0], argv[0]);
+				cli_error("%s: too many arguments (see signcore %s --help)", argv[0], argv[0]);
 				return EXIT_BADINPUT;
 			}
 			a->positional[a->npositional++] = s;

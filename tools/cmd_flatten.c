@@ -28,7 +28,8 @@ int cmd_flatten(int argc, char **argv)
 		     "      --password-file F   read the PDF's password from file F\n"
 		     "      --password-env VAR  read the PDF's password from environment variable VAR\n"
 		     "      --full-rewrite      rewrite the whole file instead of appending an update\n"
-		     "  -q, --quiet             no notes on standard error\n",
+		     "  -q, --quiet             no notes on standard error\n"
+		     "  -h, --help              this help\n",
 		     1, &help)) || help)
 		return rc;
 	if (a.npositional != 1) {

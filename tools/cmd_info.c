@@ -5,8 +5,15 @@
 #include "cli.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Points to 1/100: float noise (79.19999694824219) helps nobody. */
+static double round2(double v)
+{
+	return round(v * 100) / 100;
+}
 
 int cmd_info(int argc, char **argv)
 {
@@ -52,7 +59,7 @@ int cmd_info(int argc, char **argv)
 			rc = cli_fail(ctx, code);
 			goto cleanup;
 		}
-		json_array_append_new(pages, json_pack("{s:i, s:f, s:f, s:i}", "page", p, "width", w, "height", h,
+		json_array_append_new(pages, json_pack("{s:i, s:f, s:f, s:i}", "page", p, "width", round2(w), "height", round2(h),
 			"rotate", rot));
 	}
 	json_object_set_new(root, "page_sizes", pages);
@@ -62,7 +69,7 @@ int cmd_info(int argc, char **argv)
 		signcore_field_info *f = &fields[i];
 		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:[f,f,f,f], s:b, s:b}", "name", f->name,
 			"type", signcore_field_type_name(f->type), "pdf_type", f->pdf_type, "page", f->page,
-			"rect", f->rect[0], f->rect[1], f->rect[2], f->rect[3], "required", f->required,
+			"rect", round2(f->rect[0]), round2(f->rect[1]), round2(f->rect[2]), round2(f->rect[3]), "required", f->required,
 			"read_only", f->read_only);
 		if (f->value)
 			json_object_set_new(o, "value", json_string(f->value));

@@ -49,7 +49,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "signcore: unknown command \"%s\"\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "signcore: unknown command \"%s\" (see signcore --help)\n", argv[1]);
 	return EXIT_BADINPUT;
 }

@@ -98,10 +98,15 @@ int cmd_info(int argc, char **argv)
 		printf("Fields:     %zu\n", nfields);
 		for (i = 0; i < nfields; i++) {
 			signcore_field_info *f = &fields[i];
-			printf("  %-24s %-9s page %d  [%.1f %.1f %.1f %.1f]%s%s%s%s%s\n", f->name,
+			const char *c;
+			printf("  %-24s %-9s page %d  [%.1f %.1f %.1f %.1f]%s%s%s%s", f->name,
 				signcore_field_type_name(f->type), f->page, f->rect[0], f->rect[1], f->rect[2], f->rect[3],
 				f->required ? " required" : "", f->read_only ? " read-only" : "",
-				f->is_signed ? " signed" : "", f->value ? " = " : "", f->value ? f->value : "");
+				f->is_signed ? " signed" : "", f->value ? " = " : "");
+			/* One field per line: show line breaks in a value as \n. */
+			for (c = f->value; c && *c; c++)
+				fputs(*c == '\n' ? "\\n" : *c == '\r' ? "\\r" : (char[2]){ *c, 0 }, stdout);
+			putchar('\n');
 		}
 		printf("Signatures: %zu\n", json_array_size(json_object_get(root, "signatures")));
 	}

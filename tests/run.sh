@@ -13,6 +13,7 @@ if [ "${1:-}" = "--sanitize" ]; then
 	# A configured source tree cannot also host a VPATH build, so the
 	# sanitizer build runs in a copy made by "make distdir".
 	rm -rf build-asan
+	mkdir -p build-asan
 	make distdir distdir=build-asan/src >/dev/null
 	cd build-asan/src
 	./configure --enable-werror \

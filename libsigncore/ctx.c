@@ -78,6 +78,18 @@ void signcore__throw(signcore_ctx *ctx, int code, const char *fmt, ...)
 	fz_throw(ctx->fz, FZ_ERROR_GENERIC, "%s", ctx->message);
 }
 
+int signcore__prefix_err(signcore_ctx *ctx, int code, const char *fmt, ...)
+{
+	char prefix[SC_ERRMSG_MAX / 2], msg[SC_ERRMSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof msg, "%s", ctx->message);
+	return signcore__err(ctx, code, "%s: %s", prefix, msg);
+}
+
 void signcore__throw_last(signcore_ctx *ctx, int code)
 {
 	ctx->last_code = code;

@@ -350,8 +350,7 @@ static char *value_string(fz_context *fz, pdf_obj *field)
 	return NULL;
 }
 
-/* The field a widget belongs to: itself when it carries /T, else its parent. */
-static pdf_obj *widget_field(fz_context *fz, pdf_obj *w)
+pdf_obj *signcore__widget_field(fz_context *fz, pdf_obj *w)
 {
 	if (!pdf_dict_get(fz, w, PDF_NAME(T)) && pdf_dict_get(fz, w, PDF_NAME(Parent)))
 		return pdf_dict_get(fz, w, PDF_NAME(Parent));
@@ -403,7 +402,7 @@ int signcore_doc_fields(signcore_doc *doc, signcore_field_info **out, size_t *co
 				}
 				fi = &list[n];
 				memset(fi, 0, sizeof *fi);
-				field = widget_field(fz, w);
+				field = signcore__widget_field(fz, w);
 				name = signcore__field_name(fz, field);
 				fi->name = signcore__strdup(name);
 				fz_free(fz, name);

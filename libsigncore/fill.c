@@ -275,11 +275,8 @@ int signcore_field_fill(signcore_doc *doc, const char *name, const signcore_valu
 	fz_catch(ctx->fz) {
 		int code = signcore__caught(ctx, SIGNCORE_EBADINPUT, where);
 		/* Name the field in messages thrown from deeper down. */
-		if (strncmp(ctx->message, where, strlen(where)) != 0) {
-			char msg[SC_ERRMSG_MAX];
-			snprintf(msg, sizeof msg, "%s", ctx->message);
-			signcore__err(ctx, code, "%s: %s", where, msg);
-		}
+		if (strncmp(ctx->message, where, strlen(where)) != 0)
+			signcore__prefix_err(ctx, code, "%s", where);
 		return code;
 	}
 	return SIGNCORE_OK;

@@ -152,13 +152,6 @@ static int selected(const selection *sel, const char *name)
 	return 0;
 }
 
-static pdf_obj *widget_field(fz_context *fz, pdf_obj *w)
-{
-	if (!pdf_dict_get(fz, w, PDF_NAME(T)) && pdf_dict_get(fz, w, PDF_NAME(Parent)))
-		return pdf_dict_get(fz, w, PDF_NAME(Parent));
-	return w;
-}
-
 /* The normal appearance stream a widget shows now, or NULL. */
 static pdf_obj *current_ap(fz_context *fz, pdf_obj *w)
 {
@@ -184,7 +177,7 @@ static int stream_is_empty(fz_context *fz, pdf_obj *s)
 static void regenerate(signcore_doc *doc, pdf_obj *w)
 {
 	fz_context *fz = doc->ctx->fz;
-	pdf_obj *field = widget_field(fz, w);
+	pdf_obj *field = signcore__widget_field(fz, w);
 	signcore_field_type type = signcore__field_kind(fz, w);
 	pdf_obj *v = pdf_dict_get_inheritable(fz, w, PDF_NAME(V));
 	signcore_value val = SIGNCORE_VALUE_INIT;
@@ -278,7 +271,7 @@ int signcore_flatten(signcore_doc *doc, const char *const *names, size_t count)
 
 				if (!pdf_name_eq(fz, pdf_dict_get(fz, w, PDF_NAME(Subtype)), PDF_NAME(Widget)))
 					continue;
-				field = widget_field(fz, w);
+				field = signcore__widget_field(fz, w);
 				name = signcore__field_name(fz, field);
 				sel_it = selected(&sel, name);
 				fz_free(fz, name);

@@ -49,6 +49,11 @@ int signcore__err(signcore_ctx *ctx, int code, const char *fmt, ...)
  * inside fz_try can fail with one of our codes; signcore__caught returns it. */
 void signcore__throw(signcore_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
+/* Put "PREFIX: " (printf-style) in front of the recorded message. */
+int signcore__prefix_err(signcore_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The field a widget belongs to: itself when it carries /T, else its parent. */
+pdf_obj *signcore__widget_field(fz_context *fz, pdf_obj *widget);
 /* Throw CODE with the message already recorded by signcore__err. */
 void signcore__throw_last(signcore_ctx *ctx, int code) __attribute__((noreturn));
 /* In fz_catch: the code thrown by signcore__throw, or the MuPDF exception

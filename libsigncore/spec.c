@@ -121,10 +121,7 @@ static int load_image(signcore_spec *sp, sc_item *it, const char *src, const cha
 	fz_try(ctx->fz)
 		img = signcore__image_load(ctx, it->image, it->image_len);
 	fz_catch(ctx->fz) {
-		int code = signcore__caught(ctx, SIGNCORE_EBADINPUT, NULL);
-		char msg[SC_ERRMSG_MAX];
-		snprintf(msg, sizeof msg, "%s", ctx->message);
-		return signcore__err(ctx, code, "%s: %s", where, msg);
+		return signcore__prefix_err(ctx, signcore__caught(ctx, SIGNCORE_EBADINPUT, NULL), "%s", where);
 	}
 	fz_drop_image(ctx->fz, img);
 	it->kind = SCV_IMAGE;
@@ -261,11 +258,8 @@ static int parse_field(signcore_spec *sp, sc_item *it, json_t *o, const char *ba
 	if (it->fs.type == SIGNCORE_FIELD_DATE && it->fs.time_zone) {
 		int off;
 		char abbr[16];
-		if ((code = signcore__tz_offset(ctx, it->fs.time_zone, 0, &off, abbr, sizeof abbr))) {
-			char msg[SC_ERRMSG_MAX];
-			snprintf(msg, sizeof msg, "%s", ctx->message);
-			return signcore__err(ctx, code, "%s.time_zone: %s", w, msg);
-		}
+		if ((code = signcore__tz_offset(ctx, it->fs.time_zone, 0, &off, abbr, sizeof abbr)))
+			return signcore__prefix_err(ctx, code, "%s.time_zone", w);
 	}
 	snprintf(where, sizeof where, "%s (\"%s\")", w, it->fs.name);
 	if ((code = signcore__check_spec(ctx, &it->fs, where)))
@@ -530,11 +524,9 @@ int signcore_spec_fill(signcore_doc *doc, const signcore_spec *sp)
 			fz_try(fz)
 				signcore__fill_widget(doc, f, &v);
 			fz_catch(fz) {
-				if (ctx->thrown) {
-					char msg[SC_ERRMSG_MAX];
-					snprintf(msg, sizeof msg, "%s", ctx->message);
-					signcore__throw(ctx, ctx->last_code, "%s (\"%s\"): %s", it->path, it->fs.name, msg);
-				}
+				if (ctx->thrown)
+					signcore__throw_last(ctx, signcore__prefix_err(ctx, ctx->last_code,
+						"%s (\"%s\")", it->path, it->fs.name));
 				fz_rethrow(fz);
 			}
 		}
@@ -598,11 +590,9 @@ int signcore_spec_stamp(signcore_doc *doc, const signcore_spec *sp)
 				xobj = signcore__ap_for_value(doc, &st, it->fs.date_format, it->fs.time_zone, &v,
 					bw, bh, pg.rotate, &text);
 			fz_catch(fz) {
-				if (ctx->thrown) {
-					char msg[SC_ERRMSG_MAX];
-					snprintf(msg, sizeof msg, "%s", ctx->message);
-					signcore__throw(ctx, ctx->last_code, "%s (\"%s\"): %s", it->path, it->fs.name, msg);
-				}
+				if (ctx->thrown)
+					signcore__throw_last(ctx, signcore__prefix_err(ctx, ctx->last_code,
+						"%s (\"%s\")", it->path, it->fs.name));
 				fz_rethrow(fz);
 			}
 			fz_free(fz, text);

@@ -87,7 +87,7 @@ START_TEST(flatten_our_fields_on_rotated_pages)
 	for (p = 1; p <= 4; p++) {
 		signcore_field_spec fs = SIGNCORE_FIELD_SPEC_INIT;
 		signcore_value v = SIGNCORE_VALUE_INIT;
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof name, "t%d", p);
 		fs.name = name;
 		fs.type = SIGNCORE_FIELD_TEXT;

@@ -196,16 +196,17 @@ static int posix_offset(const posix_tz *tz, long long t, int *isdst)
 
 /* ------------------------------------------------------------ TZif files */
 
+/* A big-endian signed integer of N (4 or 8) bytes. */
 static long long be(const unsigned char *p, int n)
 {
-	long long v = 0;
+	unsigned long long v = 0;
 	int i;
 
 	for (i = 0; i < n; i++)
 		v = (v << 8) | p[i];
 	if (n == 4)
-		v = (int32_t)v;
-	return v;
+		return (int32_t)(uint32_t)v;
+	return (long long)v;
 }
 
 static int zone_name_ok(const char *z)

@@ -44,8 +44,7 @@ static int has_eof_marker(const unsigned char *p, size_t n)
 }
 
 static int finish_open(signcore_ctx *ctx, signcore_doc *doc, const char *name,
-	const unsigned char *head, size_t headlen, const unsigned char *tail, size_t taillen,
-	const signcore_open_options *opts)
+	const unsigned char *tail, size_t taillen, const signcore_open_options *opts)
 {
 	fz_context *fz = ctx->fz;
 	int code = SIGNCORE_OK;
@@ -68,8 +67,6 @@ static int finish_open(signcore_ctx *ctx, signcore_doc *doc, const char *name,
 	}
 	fz_catch(fz)
 		code = signcore__caught(ctx, SIGNCORE_EBADINPUT, name);
-	(void)head;
-	(void)headlen;
 	return code;
 }
 
@@ -125,7 +122,7 @@ int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out, const char *path,
 		signcore_doc_free(doc);
 		return code;
 	}
-	code = finish_open(ctx, doc, path, head, headlen, tail, taillen, opts);
+	code = finish_open(ctx, doc, path, tail, taillen, opts);
 	if (code) {
 		signcore_doc_free(doc);
 		return code;
@@ -176,7 +173,7 @@ int signcore_doc_open_memory(signcore_ctx *ctx, signcore_doc **out, const void *
 			code = signcore__err(ctx, SIGNCORE_EBADINPUT, "(memory): truncated PDF (no %%%%EOF marker at the end)");
 	}
 	if (!code)
-		code = finish_open(ctx, doc, "(memory)", p, len, p + (len > 2048 ? len - 2048 : 0),
+		code = finish_open(ctx, doc, "(memory)", p + (len > 2048 ? len - 2048 : 0),
 			len > 2048 ? 2048 : len, opts);
 	if (code) {
 		signcore_doc_free(doc);

@@ -26,7 +26,7 @@ static const char *font_from_da(const char *da, float *size)
 	*size = (float)strtod(strchr(p, ' ') ? strchr(p, ' ') : tf, NULL);
 	if (!name)
 		return "sans";
-	if (!strncmp(name, "TiRo", 4) || !strncmp(name, "Times", 5) || !strncmp(name, "TiRo", 4))
+	if (!strncmp(name, "TiRo", 4) || !strncmp(name, "Times", 5))
 		return "serif";
 	if (!strncmp(name, "Cour", 4))
 		return "mono";
@@ -205,6 +205,21 @@ static void fill_checkbox(signcore_doc *doc, pdf_obj *field, pdf_obj **ws, int n
 			state = on;
 	}
 	pdf_dict_put(fz, field, PDF_NAME(V), state);
+}
+
+void signcore__redraw_text(signcore_doc *doc, pdf_obj *w, const char *text)
+{
+	fz_context *fz = doc->ctx->fz;
+	sc_style st;
+	float bw, bh;
+	int rot;
+	pdf_obj *xobj;
+
+	widget_style(fz, doc->pdf, w, SIGNCORE_FIELD_TEXT, &st);
+	widget_box(fz, w, &bw, &bh, &rot);
+	xobj = signcore__ap_text(doc->ctx, doc->pdf, &st, text, bw, bh, rot);
+	set_normal_ap(fz, w, xobj);
+	pdf_drop_obj(fz, xobj);
 }
 
 int signcore__fill_widget(signcore_doc *doc, pdf_obj *field, const signcore_value *v)

@@ -183,17 +183,9 @@ static void regenerate(signcore_doc *doc, pdf_obj *w)
 	signcore_value val = SIGNCORE_VALUE_INIT;
 
 	if (type == SIGNCORE_FIELD_TEXT || type == SIGNCORE_FIELD_DATE) {
-		if (!pdf_is_string(fz, v) || !*pdf_to_text_string(fz, v))
-			return;
-		/* Re-fill with the current value; a date keeps its text. */
-		val.text = pdf_to_text_string(fz, v);
-		if (type == SIGNCORE_FIELD_DATE) {
-			pdf_dict_puts_drop(fz, w, "SigncoreKind", pdf_new_name(fz, "text"));
-			signcore__fill_widget(doc, field, &val);
-			pdf_dict_puts_drop(fz, w, "SigncoreKind", pdf_new_name(fz, "date"));
-			return;
-		}
-		signcore__fill_widget(doc, field, &val);
+		/* The value as stored: a date field's /V is already formatted. */
+		if (pdf_is_string(fz, v) && *pdf_to_text_string(fz, v))
+			signcore__redraw_text(doc, w, pdf_to_text_string(fz, v));
 	} else if (type == SIGNCORE_FIELD_CHECKBOX) {
 		val.checked = pdf_is_name(fz, v) && !pdf_name_eq(fz, v, PDF_NAME(Off));
 		signcore__fill_widget(doc, field, &val);

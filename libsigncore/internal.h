@@ -107,8 +107,9 @@ fz_image *signcore__image_load(signcore_ctx *ctx, const void *data, size_t len);
 int signcore__image_kind(const void *data, size_t len); /* 1 png, 2 jpeg, 0 */
 
 /* fill.c */
-typedef struct sc_value sc_value;
 int signcore__fill_widget(signcore_doc *doc, pdf_obj *field, const signcore_value *v);
+/* Draw TEXT as widget W's appearance, as it stands (no date parsing). */
+void signcore__redraw_text(signcore_doc *doc, pdf_obj *w, const char *text);
 /* Build the appearance a field of STYLE shows for value V, in a W x H box. */
 pdf_obj *signcore__ap_for_value(signcore_doc *doc, const sc_style *st,
 	const char *date_format, const char *time_zone,

@@ -109,6 +109,58 @@ START_TEST(flatten_our_fields_on_rotated_pages)
 }
 END_TEST
 
+/* A form written by a producer that left appearances to the viewer
+ * (/NeedAppearances): a text field with a value and no /AP at all. */
+static void write_needappearances_pdf(const char *path)
+{
+	static const char *const objs[] = {
+		"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /NeedAppearances true"
+		" /DA (/Helv 12 Tf 0 g) >> >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R] >>",
+		"<< /Type /Annot /Subtype /Widget /FT /Tx /T (legacy) /V (Filled by another tool)"
+		" /Rect [100 700 400 730] /F 4 /P 3 0 R /DA (/Helv 12 Tf 0 g) >>",
+	};
+	long off[5];
+	FILE *f = fopen(path, "wb");
+	int i;
+
+	ck_assert_ptr_nonnull(f);
+	fputs("%PDF-1.7\n", f);
+	for (i = 0; i < 4; i++) {
+		off[i + 1] = ftell(f);
+		fprintf(f, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+	}
+	off[0] = ftell(f);
+	fputs("xref\n0 5\n0000000000 65535 f \n", f);
+	for (i = 1; i <= 4; i++)
+		fprintf(f, "%010ld 00000 n \n", off[i]);
+	fprintf(f, "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", off[0]);
+	fclose(f);
+}
+
+START_TEST(flatten_draws_missing_appearances)
+{
+	signcore_doc *doc;
+	char cmd[1200], text[256] = "";
+	FILE *p;
+
+	write_needappearances_pdf(tmp("legacy.pdf"));
+	doc = open_ok(tmp("legacy.pdf"));
+	ck_assert_int_eq(signcore_flatten(doc, NULL, 0), SIGNCORE_OK);
+	doc = save_reopen(doc, "legacy-flat.pdf");
+	ck_assert_uint_eq(field_count(doc), 0);
+	signcore_doc_free(doc);
+	/* The value was drawn by us, not dropped with the widget. */
+	snprintf(cmd, sizeof cmd, "pdftotext '%s' -", tmp("legacy-flat.pdf"));
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_gt(fread(text, 1, sizeof text - 1, p), 0);
+	pclose(p);
+	ck_assert_msg(contains(text, "Filled by another tool"), "pdftotext gave: %s", text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("flatten");
@@ -120,6 +172,7 @@ static Suite *suite(void)
 	ADD(tc, flatten_named_subset);
 	ADD(tc, flatten_unknown_name_changes_nothing);
 	ADD(tc, flatten_our_fields_on_rotated_pages);
+	ADD(tc, flatten_draws_missing_appearances);
 	suite_add_tcase(s, tc);
 	return s;
 }

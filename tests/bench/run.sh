@@ -7,11 +7,11 @@
 # 200-page PDF, whole process) against the same job done by pdf-lib under
 # Node, plus two floors for context (`signcore --version`, `openssl dgst
 # -sha256` of the input) and Node's bare start. Prints a markdown table and
-# writes it to tests/bench/work/results.md. See README.md beside this script.
+# writes it to tests/bench/out/results.md. See README.md beside this script.
 #
 # --signcore PATH  the signcore binary (default: $SIGNCORE, else an in-tree
 #                  build tools/signcore, else `signcore` on PATH, else build
-#                  one out of tree in tests/bench/work/build). A libtool
+#                  one out of tree in tests/bench/out/build). A libtool
 #                  wrapper script is resolved to the real binary in .libs/ so
 #                  the wrapper's own shell start-up is not timed.
 # --runs N         timed runs per command (default 15), after --warmup (2).
@@ -20,7 +20,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-work="$here/work"
+work="$here/out"
 runs=15
 warmup=2
 signcore="${SIGNCORE:-}"
@@ -57,13 +57,13 @@ if [ -z "$signcore" ]; then
 	elif command -v signcore >/dev/null; then
 		signcore=$(command -v signcore)
 	else
-		note "no signcore given or found: building one in $work/build"
-		( cd "$root" && { [ -x configure ] || autoreconf -fi; } ) >"$work/build.log" 2>&1 ||
-			die "autoreconf failed, see $work/build.log"
-		mkdir -p "$work/build"
-		( cd "$work/build" && "$root/configure" && make -j"$(nproc)" tools/signcore ) >>"$work/build.log" 2>&1 ||
-			die "build failed, see $work/build.log"
-		signcore="$work/build/tools/signcore"
+		note "no signcore given or found: building one in $out/build"
+		( cd "$root" && { [ -x configure ] || autoreconf -fi; } ) >"$out/build.log" 2>&1 ||
+			die "autoreconf failed, see $out/build.log"
+		mkdir -p "$out/build"
+		( cd "$out/build" && "$root/configure" && make -j"$(nproc)" tools/signcore ) >>"$out/build.log" 2>&1 ||
+			die "build failed, see $out/build.log"
+		signcore="$out/build/tools/signcore"
 	fi
 fi
 [ -x "$signcore" ] || die "signcore not executable: $signcore"

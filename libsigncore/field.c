@@ -45,13 +45,6 @@ pdf_obj *signcore__get_inh(fz_context *fz, pdf_obj *obj, const char *key)
 	return NULL;
 }
 
-pdf_obj *signcore__new_text(fz_context *fz, pdf_document *pdf, const char *utf8)
-{
-	(void)pdf;
-	/* pdf_new_text_string picks PDFDocEncoding or UTF-16BE as needed. */
-	return pdf_new_text_string(fz, utf8);
-}
-
 char *signcore__field_name(fz_context *fz, pdf_obj *field)
 {
 	const char *parts[64];
@@ -224,9 +217,9 @@ static void place(signcore_doc *doc, const signcore_field_spec *s, const sc_page
 		pdf_dict_put_int(fz, w, PDF_NAME(F), 4); /* Print */
 		pdf_dict_put(fz, w, PDF_NAME(P), pg->obj);
 		pdf_dict_put_rect(fz, w, PDF_NAME(Rect), r);
-		pdf_dict_put_drop(fz, w, PDF_NAME(T), signcore__new_text(fz, pdf, s->name));
+		pdf_dict_put_drop(fz, w, PDF_NAME(T), pdf_new_text_string(fz, s->name));
 		if (s->tooltip && *s->tooltip)
-			pdf_dict_put_drop(fz, w, PDF_NAME(TU), signcore__new_text(fz, pdf, s->tooltip));
+			pdf_dict_put_drop(fz, w, PDF_NAME(TU), pdf_new_text_string(fz, s->tooltip));
 		if (s->font && *s->font)
 			pdf_dict_puts_drop(fz, w, "SigncoreFont", pdf_new_text_string(fz, s->font));
 		if (pg->rotate) {

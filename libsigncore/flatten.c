@@ -88,7 +88,6 @@ void signcore__burn_end(fz_context *fz, sc_burn *b)
 		 * leaves behind cannot move or recolour what we add. */
 		q = fz_new_buffer_from_shared_data(fz, (const unsigned char *)"q\n", 2);
 		pre = pdf_add_stream(fz, pdf, q, NULL, 0);
-		fz_append_string(fz, b->ops, "");
 		{
 			fz_buffer *tail = fz_new_buffer(fz, b->ops->len + 2);
 			fz_append_string(fz, tail, "Q\n");

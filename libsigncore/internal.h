@@ -12,25 +12,6 @@
 
 #define SC_ERRMSG_MAX 1024
 
-struct signcore_ctx {
-	fz_context *fz;
-	int last_code;
-	int thrown;          /* the exception in flight came from signcore__throw */
-	int warnings;        /* MuPDF warnings seen (they are not printed) */
-	char last_warning[256];
-	char message[SC_ERRMSG_MAX];
-	char *font_dir;
-	/* Bundled font files, loaded on first use and kept for the context. */
-	fz_buffer *font_bufs[8];
-};
-
-struct signcore_doc {
-	signcore_ctx *ctx;
-	pdf_document *pdf;
-	char *path;          /* file it was opened from, or NULL (memory) */
-	int repaired;
-};
-
 /* Fonts bundled in fonts/ (index into signcore_ctx.font_bufs). */
 enum {
 	SC_FONT_SCRIPT,
@@ -40,6 +21,25 @@ enum {
 	SC_FONT_GUJARATI,
 	SC_FONT_ARABIC,
 	SC_FONT_COUNT
+};
+
+struct signcore_ctx {
+	fz_context *fz;
+	int last_code;
+	int thrown;          /* the exception in flight came from signcore__throw */
+	int warnings;        /* MuPDF warnings seen (they are not printed) */
+	char last_warning[256];
+	char message[SC_ERRMSG_MAX];
+	char *font_dir;
+	/* Bundled font files, loaded on first use and kept for the context. */
+	fz_buffer *font_bufs[SC_FONT_COUNT];
+};
+
+struct signcore_doc {
+	signcore_ctx *ctx;
+	pdf_document *pdf;
+	char *path;          /* file it was opened from, or NULL (memory) */
+	int repaired;
 };
 
 /* ctx.c: record an error. Returns CODE so callers can `return sc_err(...)`. */
@@ -139,7 +139,5 @@ int signcore__parse_when(const char *s, long long now, long long *out, int *date
 /* OBJ's entry KEY (a private, non-standard key), inherited from /Parent. */
 pdf_obj *signcore__get_inh(fz_context *fz, pdf_obj *obj, const char *key);
 char *signcore__strdup(const char *s);
-/* PDF text string (PDFDocEncoding or UTF-16BE) from UTF-8. */
-pdf_obj *signcore__new_text(fz_context *fz, pdf_document *pdf, const char *utf8);
 
 #endif

@@ -115,6 +115,17 @@ missing:
 	return EXIT_BADINPUT;
 }
 
+int cli_ctx_new(signcore_ctx **ctx)
+{
+	int code = signcore_ctx_new(ctx);
+
+	if (code) {
+		cli_error("cannot create a context: %s", signcore_strerror(code));
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
 char *cli_read_all(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;

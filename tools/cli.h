@@ -39,6 +39,9 @@ int cli_fail(signcore_ctx *ctx, int code);
 /* Parse the options every PDF-processing subcommand shares. Returns -1 after
  * printing usage help (exit 0 for --help), or an exit code >= 1 on error. */
 int cli_parse(int argc, char **argv, cli_args *a, const char *usage, int want_output, int *help);
+/* Create the library context; prints the reason and returns an exit code
+ * (EXIT_FAILED) if it cannot. */
+int cli_ctx_new(signcore_ctx **ctx);
 /* Read PATH ("-" = stdin) whole. NULL with a message printed on failure. */
 char *cli_read_all(const char *path, size_t *len);
 /* Open the input PDF (path or stdin) with the password options. */

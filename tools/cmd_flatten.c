@@ -54,10 +54,9 @@ int cmd_flatten(int argc, char **argv)
 			return EXIT_BADINPUT;
 		}
 	}
-	if ((code = signcore_ctx_new(&ctx))) {
-		cli_error("cannot create a context: %s", signcore_strerror(code));
+	if ((rc = cli_ctx_new(&ctx))) {
 		free(list);
-		return EXIT_FAILED;
+		return rc;
 	}
 	if ((rc = cli_open(ctx, &a, &doc)))
 		goto cleanup;

@@ -35,10 +35,8 @@ int cmd_info(int argc, char **argv)
 		cli_error("info: expected one PDF file (see signcore info --help)");
 		return EXIT_BADINPUT;
 	}
-	if ((code = signcore_ctx_new(&ctx))) {
-		cli_error("cannot create a context: %s", signcore_strerror(code));
-		return EXIT_FAILED;
-	}
+	if ((rc = cli_ctx_new(&ctx)))
+		return rc;
 	if ((rc = cli_open(ctx, &a, &doc)))
 		goto cleanup;
 	n = signcore_doc_page_count(doc);

@@ -31,10 +31,8 @@ static int run(int argc, char **argv, const char *usage, spec_op op, const char 
 		cli_error("%s: the PDF and the %s cannot both come from standard input", argv[0], what);
 		return EXIT_BADINPUT;
 	}
-	if ((code = signcore_ctx_new(&ctx))) {
-		cli_error("cannot create a context: %s", signcore_strerror(code));
-		return EXIT_FAILED;
-	}
+	if ((rc = cli_ctx_new(&ctx)))
+		return rc;
 	json = cli_read_all(a.positional[1], &len);
 	if (!json) {
 		rc = EXIT_BADINPUT;

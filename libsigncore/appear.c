@@ -331,3 +331,67 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 		fz_rethrow(fz);
 	return xobj;
 }
+
+/* A visible signature: the drawn image or typed name beside (or above) a
+ * text block, each laid out in its own box. */
+pdf_obj *signcore__ap_signature(signcore_ctx *ctx, pdf_document *pdf, const void *image, size_t image_len,
+	const char *typed, const char *font, const char *text, float w, float h, int rotate)
+{
+	fz_context *fz = ctx->fz;
+	sc_style gs = { SIGNCORE_FIELD_SIGNATURE, font ? font : "script", 0, SIGNCORE_ALIGN_CENTER, 0 };
+	sc_style ts = { SIGNCORE_FIELD_TEXT, "sans", 0, SIGNCORE_ALIGN_LEFT, 1 };
+	int has_graphic = (image && image_len) || (typed && *typed);
+	int has_text = text && *text;
+	fz_rect gr = fz_make_rect(0, 0, w, h), tr = fz_make_rect(0, 0, w, h);
+	fz_image *img = NULL;
+	pdf_obj *g = NULL, *t = NULL, *res = NULL, *xo, *form = NULL;
+	fz_buffer *buf = NULL;
+
+	if (has_graphic && has_text) {
+		if (w >= 1.6f * h) {
+			gr = fz_make_rect(0, 0, w * 0.45f, h);
+			tr = fz_make_rect(w * 0.47f, 0, w, h);
+		} else {
+			gr = fz_make_rect(0, h * 0.45f, w, h);
+			tr = fz_make_rect(0, 0, w, h * 0.43f);
+		}
+	}
+	fz_var(img);
+	fz_var(g);
+	fz_var(t);
+	fz_var(res);
+	fz_var(buf);
+	fz_var(form);
+	fz_try(fz) {
+		if (image && image_len) {
+			img = signcore__image_load(ctx, image, image_len);
+			g = signcore__ap_image(ctx, pdf, img, gr.x1 - gr.x0, gr.y1 - gr.y0, 0);
+		} else if (has_graphic) {
+			g = signcore__ap_text(ctx, pdf, &gs, typed, gr.x1 - gr.x0, gr.y1 - gr.y0, 0);
+		}
+		if (has_text)
+			t = signcore__ap_text(ctx, pdf, &ts, text, tr.x1 - tr.x0, tr.y1 - tr.y0, 0);
+		res = pdf_new_dict(fz, pdf, 1);
+		xo = pdf_dict_put_dict(fz, res, PDF_NAME(XObject), 2);
+		buf = fz_new_buffer(fz, 128);
+		if (g) {
+			pdf_dict_puts(fz, xo, "G", g);
+			fz_append_printf(fz, buf, "q 1 0 0 1 %g %g cm /G Do Q\n", gr.x0, gr.y0);
+		}
+		if (t) {
+			pdf_dict_puts(fz, xo, "T", t);
+			fz_append_printf(fz, buf, "q 1 0 0 1 %g %g cm /T Do Q\n", tr.x0, tr.y0);
+		}
+		form = new_form(fz, pdf, w, h, rotate, res, buf);
+	}
+	fz_always(fz) {
+		fz_drop_image(fz, img);
+		pdf_drop_obj(fz, g);
+		pdf_drop_obj(fz, t);
+		pdf_drop_obj(fz, res);
+		fz_drop_buffer(fz, buf);
+	}
+	fz_catch(fz)
+		fz_rethrow(fz);
+	return form;
+}

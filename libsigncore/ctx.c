@@ -277,6 +277,7 @@ void signcore_ctx_free(signcore_ctx *ctx)
 		return;
 	for (i = 0; i < SC_FONT_COUNT; i++)
 		fz_drop_buffer(ctx->fz, ctx->font_bufs[i]);
+	signcore__http_cleanup(ctx);
 	fz_drop_context(ctx->fz);
 	free(ctx->font_dir);
 	free(ctx);

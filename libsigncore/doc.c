@@ -56,6 +56,8 @@ static int finish_open(signcore_ctx *ctx, signcore_doc *doc, const char *name,
 					"%s is encrypted: a password is required", name);
 			if (!pdf_authenticate_password(fz, doc->pdf, opts->password))
 				signcore__throw(ctx, SIGNCORE_EPASSWORD, "%s: wrong password", name);
+			if (!(doc->password = signcore__strdup(opts->password)))
+				fz_throw(fz, FZ_ERROR_MEMORY, "out of memory");
 		}
 		/* Loading the page tree is where most damage shows up. */
 		if (pdf_count_pages(fz, doc->pdf) < 1)
@@ -189,6 +191,10 @@ void signcore_doc_free(signcore_doc *doc)
 		return;
 	pdf_drop_document(doc->ctx->fz, doc->pdf);
 	free(doc->path);
+	if (doc->password) {
+		memset(doc->password, 0, strlen(doc->password));
+		free(doc->password);
+	}
 	free(doc);
 }
 
@@ -245,9 +251,8 @@ int signcore_doc_encrypted(signcore_doc *doc)
 }
 
 /* Write the document to PATH (a fresh file). */
-static void write_to(signcore_doc *doc, const char *path, int full)
+void signcore__write_pdf(fz_context *fz, pdf_document *pdf, const char *path, int full)
 {
-	fz_context *fz = doc->ctx->fz;
 	pdf_write_options wo;
 	fz_output *out = NULL;
 
@@ -265,7 +270,7 @@ static void write_to(signcore_doc *doc, const char *path, int full)
 	fz_var(out);
 	fz_try(fz) {
 		out = fz_new_output_with_path(fz, path, 0);
-		pdf_write_document(fz, doc->pdf, out, &wo);
+		pdf_write_document(fz, pdf, out, &wo);
 		fz_close_output(fz, out);
 	}
 	fz_always(fz)
@@ -294,12 +299,47 @@ static int sync_file(const char *path)
 	return rc;
 }
 
+char *signcore__tmp_beside(signcore_ctx *ctx, const char *path, int *code)
+{
+	char *dircopy = signcore__strdup(path), *basecopy = signcore__strdup(path), *tmp = NULL;
+	const char *dir, *base;
+	int fd;
+
+	*code = SIGNCORE_OK;
+	if (!dircopy || !basecopy || !(tmp = malloc(strlen(path) + 32))) {
+		*code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
+		goto done;
+	}
+	dir = dirname(dircopy);
+	base = basename(basecopy);
+	sprintf(tmp, "%s/.%s.XXXXXX", dir, base);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		*code = signcore__err(ctx, SIGNCORE_EIO, "%s: cannot create a file in %s: %s",
+			path, dir, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto done;
+	}
+	close(fd);
+done:
+	free(dircopy);
+	free(basecopy);
+	return tmp;
+}
+
+int signcore__publish(signcore_ctx *ctx, const char *tmp, const char *path)
+{
+	if (sync_file(tmp) != 0 || rename(tmp, path) != 0)
+		return signcore__err(ctx, SIGNCORE_EIO, "%s: %s", path, strerror(errno));
+	return SIGNCORE_OK;
+}
+
 int signcore_doc_save(signcore_doc *doc, const char *path, const signcore_save_options *opts)
 {
 	signcore_ctx *ctx;
-	char *tmp = NULL, *dircopy = NULL, *basecopy = NULL;
-	const char *dir, *base;
-	int fd, code = SIGNCORE_OK, full;
+	char *tmp = NULL;
+	int code = SIGNCORE_OK, full;
 
 	if (!doc || !path || !*path)
 		return doc ? signcore__err(doc->ctx, SIGNCORE_EINVAL, "signcore_doc_save: no output path")
@@ -307,52 +347,17 @@ int signcore_doc_save(signcore_doc *doc, const char *path, const signcore_save_o
 	ctx = doc->ctx;
 	signcore__clear_err(ctx);
 	full = must_rewrite(doc, opts);
-
-	dircopy = signcore__strdup(path);
-	basecopy = signcore__strdup(path);
-	if (!dircopy || !basecopy) {
-		code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	dir = dirname(dircopy);
-	base = basename(basecopy);
-	tmp = malloc(strlen(dir) + strlen(base) + 32);
-	if (!tmp) {
-		code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	sprintf(tmp, "%s/.%s.XXXXXX", dir, base);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		code = signcore__err(ctx, SIGNCORE_EIO, "%s: cannot create a file in %s: %s",
-			path, dir, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto cleanup;
-	}
-	close(fd);
-
-	fz_var(tmp);
+	if (!(tmp = signcore__tmp_beside(ctx, path, &code)))
+		return code;
 	fz_try(ctx->fz)
-		write_to(doc, tmp, full);
-	fz_catch(ctx->fz) {
+		signcore__write_pdf(ctx->fz, doc->pdf, tmp, full);
+	fz_catch(ctx->fz)
 		code = signcore__caught(ctx, SIGNCORE_EIO, path);
-		goto cleanup;
-	}
-	if (sync_file(tmp) != 0 || rename(tmp, path) != 0) {
-		code = signcore__err(ctx, SIGNCORE_EIO, "%s: %s", path, strerror(errno));
-		goto cleanup;
-	}
-	free(tmp);
-	tmp = NULL;
-
-cleanup:
-	if (tmp) {
+	if (!code)
+		code = signcore__publish(ctx, tmp, path);
+	if (code)
 		unlink(tmp);
-		free(tmp);
-	}
-	free(dircopy);
-	free(basecopy);
+	free(tmp);
 	return code;
 }
 

@@ -142,7 +142,7 @@ int signcore__check_spec(signcore_ctx *ctx, const signcore_field_spec *s, const 
 }
 
 /* The AcroForm dictionary, created with the defaults viewers expect. */
-static pdf_obj *ensure_acroform(fz_context *fz, pdf_document *pdf)
+pdf_obj *signcore__ensure_acroform(fz_context *fz, pdf_document *pdf)
 {
 	pdf_obj *root = pdf_dict_get(fz, pdf_trailer(fz, pdf), PDF_NAME(Root));
 	pdf_obj *form = pdf_dict_get(fz, root, PDF_NAME(AcroForm));
@@ -180,7 +180,7 @@ static pdf_obj *ensure_acroform(fz_context *fz, pdf_document *pdf)
 	return form;
 }
 
-static void add_annot(fz_context *fz, pdf_obj *page, pdf_obj *widget)
+void signcore__add_annot(fz_context *fz, pdf_obj *page, pdf_obj *widget)
 {
 	pdf_obj *annots = pdf_dict_get(fz, page, PDF_NAME(Annots));
 
@@ -210,7 +210,7 @@ static void place(signcore_doc *doc, const signcore_field_spec *s, const sc_page
 	fz_var(on);
 	fz_var(off);
 	fz_try(fz) {
-		form = ensure_acroform(fz, pdf);
+		form = signcore__ensure_acroform(fz, pdf);
 		w = pdf_add_new_dict(fz, pdf, 16);
 		pdf_dict_put(fz, w, PDF_NAME(Type), PDF_NAME(Annot));
 		pdf_dict_put(fz, w, PDF_NAME(Subtype), PDF_NAME(Widget));
@@ -283,7 +283,7 @@ static void place(signcore_doc *doc, const signcore_field_spec *s, const sc_page
 			pdf_obj *apd = pdf_dict_put_dict(fz, w, PDF_NAME(AP), 1);
 			pdf_dict_put(fz, apd, PDF_NAME(N), ap);
 		}
-		add_annot(fz, pg->obj, w);
+		signcore__add_annot(fz, pg->obj, w);
 		pdf_array_push(fz, pdf_dict_get(fz, form, PDF_NAME(Fields)), w);
 	}
 	fz_always(fz) {

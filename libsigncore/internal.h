@@ -10,6 +10,9 @@
 #include <mupdf/fitz.h>
 #include <mupdf/pdf.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #define SC_ERRMSG_MAX 1024
 
 /* Fonts bundled in fonts/ (index into signcore_ctx.font_bufs). */
@@ -33,13 +36,24 @@ struct signcore_ctx {
 	char *font_dir;
 	/* Bundled font files, loaded on first use and kept for the context. */
 	fz_buffer *font_bufs[SC_FONT_COUNT];
+	void *curl;          /* HTTP handle, kept so connections are reused */
+	size_t token_size;   /* size of the last time-stamp token seen */
 };
 
 struct signcore_doc {
 	signcore_ctx *ctx;
 	pdf_document *pdf;
 	char *path;          /* file it was opened from, or NULL (memory) */
+	char *password;      /* kept to reopen what signing writes */
 	int repaired;
+};
+
+struct signcore_signer {
+	EVP_PKEY *key;           /* NULL for a certificate-only (external) signer */
+	EVP_PKEY *pub;           /* borrowed from cert */
+	X509 *cert;
+	STACK_OF(X509) *chain;   /* issuers, leaf's issuer first */
+	char *name;              /* subject common name */
 };
 
 /* ctx.c: record an error. Returns CODE so callers can `return sc_err(...)`. */
@@ -99,6 +113,9 @@ pdf_obj *signcore__ap_image(signcore_ctx *ctx, pdf_document *pdf, fz_image *img,
 /* Checkbox states: ON = 1 draws the check mark. */
 pdf_obj *signcore__ap_check(signcore_ctx *ctx, pdf_document *pdf, int on,
 	float w, float h, int rotate);
+/* A visible signature: IMAGE or TYPED (in FONT) beside the TEXT block. */
+pdf_obj *signcore__ap_signature(signcore_ctx *ctx, pdf_document *pdf, const void *image, size_t image_len,
+	const char *typed, const char *font, const char *text, float w, float h, int rotate);
 /* An empty appearance (unfilled field). */
 pdf_obj *signcore__ap_empty(signcore_ctx *ctx, pdf_document *pdf, float w, float h, int rotate);
 
@@ -134,6 +151,102 @@ int signcore__tz_offset(signcore_ctx *ctx, const char *zone, long long t, int *o
 	char *abbr, size_t abbr_size);
 /* Parse "today", "now", "YYYY-MM-DD", RFC 3339; *DATE_ONLY set for dates. */
 int signcore__parse_when(const char *s, long long now, long long *out, int *date_only);
+
+/* der.c: a DER writer. */
+typedef struct {
+	unsigned char *p;
+	size_t len, cap;
+	int oom;
+} sc_der;
+void sc_der_raw(sc_der *d, const void *data, size_t n);
+void sc_der_tlv(sc_der *d, int tag, const void *data, size_t n);
+size_t sc_der_open(sc_der *d);
+void sc_der_close(sc_der *d, size_t mark, int tag);
+void sc_der_oid(sc_der *d, const char *dotted);
+void sc_der_null(sc_der *d);
+void sc_der_int(sc_der *d, long v);
+/* Append N bytes at *BUF from an OpenSSL i2d call (pass &buf), then free it. */
+void sc_der_i2d(sc_der *d, int n, unsigned char **buf);
+void sc_der_set_of(sc_der *d, int tag, sc_der *items, size_t count);
+void sc_der_free(sc_der *d);
+
+/* signer.c: the CMS/CAdES signer. */
+typedef struct {
+	const EVP_MD *md;
+	int pss;            /* RSA keys: RSASSA-PSS instead of PKCS#1 v1.5 */
+	int signing_time;   /* add signing-time (adbe.pkcs7.detached only) */
+	long long when;
+} sc_cms_opts;
+int signcore__ossl_err(signcore_ctx *ctx, int code, const char *what);
+char *signcore__x509_name_text(const X509_NAME *name);
+void signcore__asn1_time_text(const ASN1_TIME *t, char *buf, size_t size);
+void signcore__order_chain(X509 *leaf, STACK_OF(X509) *chain);
+int signcore__signer_check(signcore_ctx *ctx, const signcore_signer *s, long long when);
+int signcore__md_hash(signcore_ctx *ctx, const EVP_MD *md, const void *data, size_t len,
+	unsigned char *out, unsigned int *outlen);
+/* The signed attributes as a DER SET (what is hashed and signed). */
+int signcore__cms_attrs(signcore_ctx *ctx, const signcore_signer *s, const sc_cms_opts *o,
+	const unsigned char *digest, size_t dlen, sc_der *out);
+int signcore__cms_sign(signcore_ctx *ctx, const signcore_signer *s, const sc_cms_opts *o,
+	const sc_der *attrs, unsigned char **sig, size_t *siglen);
+/* Check a signature made elsewhere over ATTRS (r||s ECDSA is converted). */
+int signcore__cms_check_raw(signcore_ctx *ctx, const signcore_signer *s, const sc_cms_opts *o,
+	const sc_der *attrs, unsigned char **sig, size_t *siglen);
+int signcore__cms_build(signcore_ctx *ctx, const signcore_signer *s, const sc_cms_opts *o,
+	const sc_der *attrs, const unsigned char *sig, size_t siglen,
+	const unsigned char *token, size_t tokenlen, sc_der *out);
+size_t signcore__cms_estimate(const signcore_signer *s);
+
+/* http.c */
+typedef struct {
+	unsigned char *data;
+	size_t len;
+	long status;
+	char content_type[128];
+} sc_http_resp;
+/* GET (BODY NULL) or POST URL; anything but HTTP 200 is SIGNCORE_ENETWORK. */
+int signcore__http(signcore_ctx *ctx, const char *what, const char *url, const char *content_type,
+	const void *body, size_t body_len, const char *userpwd, sc_http_resp *out);
+void signcore__http_free(sc_http_resp *r);
+void signcore__http_cleanup(signcore_ctx *ctx);
+
+/* tsa.c */
+typedef struct {
+	const char *const *urls;
+	size_t count;
+	const char *userpwd;     /* "user:password" for HTTP basic auth, or NULL */
+	X509_STORE *trust;
+} sc_tsa;
+X509_STORE *signcore__trust_store(signcore_ctx *ctx, const char *const *files, size_t count, int *code);
+int signcore__tsa_stamp(signcore_ctx *ctx, const sc_tsa *t, const EVP_MD *md,
+	const unsigned char *digest, size_t dlen, unsigned char **token, size_t *toklen, long long *gentime);
+long long signcore__token_time(const unsigned char *der, size_t len);
+void signcore__token_certs(const unsigned char *der, size_t len, STACK_OF(X509) *into);
+
+/* revocation.c: what a /DSS needs to validate certificates later. */
+typedef struct {
+	STACK_OF(X509) *certs;
+	sc_der *ocsps;
+	size_t nocsps;
+	sc_der *crls;
+	size_t ncrls;
+} sc_ltv;
+/* Collect certificates and revocation data for TARGETS (leaf certificates)
+ * using POOL (known certificates, extended with downloaded issuers). */
+int signcore__ltv_collect(signcore_ctx *ctx, STACK_OF(X509) *targets, STACK_OF(X509) *pool,
+	X509_STORE *trust, int allow_missing, sc_ltv *out);
+void signcore__ltv_free(sc_ltv *l);
+
+/* doc.c: write helpers shared with signing. */
+/* A new empty file beside PATH (malloc'd name). */
+char *signcore__tmp_beside(signcore_ctx *ctx, const char *path, int *code);
+/* fsync TMP and rename it to PATH. */
+int signcore__publish(signcore_ctx *ctx, const char *tmp, const char *path);
+void signcore__write_pdf(fz_context *fz, pdf_document *pdf, const char *path, int full);
+
+/* field.c */
+pdf_obj *signcore__ensure_acroform(fz_context *fz, pdf_document *pdf);
+void signcore__add_annot(fz_context *fz, pdf_obj *page, pdf_obj *widget);
 
 /* Utilities. */
 /* OBJ's entry KEY (a private, non-standard key), inherited from /Parent. */

@@ -301,6 +301,160 @@ SIGNCORE_API int signcore_spec_fill(signcore_doc *doc, const signcore_spec *spec
  * into the page content; no form fields are left behind. */
 SIGNCORE_API int signcore_spec_stamp(signcore_doc *doc, const signcore_spec *spec);
 
+/* ---------------------------------------------------------------- signing */
+
+/*
+ * Signing credentials: a private key with its certificate and chain, or a
+ * certificate alone for external (two-step) signing. A signer is read-only
+ * once loaded: it may be shared by several threads and used for any number
+ * of documents, so a batch loads its key once.
+ */
+typedef struct signcore_signer signcore_signer;
+
+/* Load a PKCS#12 (.p12/.pfx) file. PASSWORD may be NULL for an unprotected
+ * file. Errors: SIGNCORE_ENOTFOUND, SIGNCORE_EBADINPUT, SIGNCORE_ENEEDPASS,
+ * SIGNCORE_EPASSWORD, SIGNCORE_ECRYPTO (key and certificate do not match). */
+SIGNCORE_API int signcore_signer_load_p12(signcore_ctx *ctx, signcore_signer **out,
+	const char *path, const char *password);
+SIGNCORE_API int signcore_signer_load_p12_memory(signcore_ctx *ctx, signcore_signer **out,
+	const void *data, size_t len, const char *password);
+/* Load a private key (PEM or DER; KEY_PASSWORD if it is encrypted), the
+ * certificate (PEM or DER; further certificates in it are chain) and an
+ * optional chain file (PEM, any order). */
+SIGNCORE_API int signcore_signer_load_pem(signcore_ctx *ctx, signcore_signer **out,
+	const char *key_path, const char *key_password, const char *cert_path, const char *chain_path);
+/* A certificate (and chain) without its key, for signcore_sign_prepare. */
+SIGNCORE_API int signcore_signer_load_cert(signcore_ctx *ctx, signcore_signer **out,
+	const char *cert_path, const char *chain_path);
+SIGNCORE_API void signcore_signer_free(signcore_signer *signer);
+/* The common name of the signer's certificate (borrowed). */
+SIGNCORE_API const char *signcore_signer_name(const signcore_signer *signer);
+
+/* PAdES baseline levels (ETSI EN 319 142-1). */
+typedef enum {
+	SIGNCORE_LEVEL_B_B = 0,   /* CAdES signature, signing certificate bound */
+	SIGNCORE_LEVEL_B_T = 1,   /* + RFC 3161 signature time-stamp */
+	SIGNCORE_LEVEL_B_LT = 2,  /* + /DSS with certificates, OCSP responses and CRLs */
+	SIGNCORE_LEVEL_B_LTA = 3  /* + document time-stamp over all of it */
+} signcore_level;
+
+/* Certification (DocMDP): what may change after a certification signature. */
+typedef enum {
+	SIGNCORE_CERTIFY_NONE = 0,          /* an approval signature */
+	SIGNCORE_CERTIFY_NO_CHANGES = 1,    /* P=1 */
+	SIGNCORE_CERTIFY_FORM_FILL = 2,     /* P=2: form filling and signing */
+	SIGNCORE_CERTIFY_ANNOTATIONS = 3    /* P=3: also annotations */
+} signcore_certify;
+
+/* How a visible signature looks. Without one, a visible signature shows the
+ * signer's name in the script face beside a text block (signer, date,
+ * reason, location). */
+#define SIGNCORE_SIG_APPEARANCE_VERSION 1
+typedef struct {
+	unsigned int version;
+	const void *image;        /* a drawn signature (PNG or JPEG) */
+	size_t image_len;
+	const char *typed;        /* name written when there is no image; NULL = signer's name */
+	const char *font;         /* face of TYPED: "script" (default), "sans", "serif" or a file */
+	const char *text;         /* the text block; NULL = generated; "" = none */
+	int no_graphic;           /* text block only */
+	const char *date_format;  /* NULL = "%Y-%m-%d %H:%M:%S %z" */
+	const char *time_zone;    /* IANA zone of the date shown; NULL = "UTC" */
+} signcore_sig_appearance;
+#define SIGNCORE_SIG_APPEARANCE_INIT { SIGNCORE_SIG_APPEARANCE_VERSION, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL }
+
+#define SIGNCORE_SIGN_OPTIONS_VERSION 1
+typedef struct {
+	unsigned int version;
+	/* Where: the empty signature field FIELD; or, if no field has that
+	 * name, a new one (NULL: "Signature1", "Signature2", ...), visible on
+	 * PAGE at RECT when PAGE > 0, else invisible. */
+	const char *field;
+	int page;
+	double rect[4];
+	signcore_units units;
+	signcore_level level;
+	/* RFC 3161 time-stamp authorities, tried in order (B-T and above). */
+	const char *const *tsa_urls;
+	size_t tsa_count;
+	const char *tsa_auth;          /* "user:password" (HTTP basic), or NULL */
+	/* Extra trust anchors (PEM files) for checking TSA tokens and OCSP
+	 * responses; the system's store is always used as well. */
+	const char *const *trust_files;
+	size_t trust_count;
+	int allow_missing_revocation;  /* B-LT: go on without OCSP/CRL for a certificate */
+	signcore_certify certify;
+	/* FieldMDP: fields this approval signature locks ("*" = all). */
+	const char *const *lock_fields;
+	size_t lock_count;
+	const char *reason;
+	const char *location;
+	const char *contact_info;
+	const char *name;              /* signer name shown; NULL = certificate CN */
+	int pkcs7;                     /* SubFilter adbe.pkcs7.detached (not PAdES) */
+	const char *digest;            /* "sha256" (default), "sha384", "sha512" */
+	int pss;                       /* RSA keys: RSASSA-PSS */
+	long long signing_time;        /* seconds since 1970; 0 = now */
+	const signcore_sig_appearance *appearance;
+	const char *password;          /* embed: the PDF's password, to add B-LT data */
+} signcore_sign_options;
+#define SIGNCORE_SIGN_OPTIONS_INIT { SIGNCORE_SIGN_OPTIONS_VERSION }
+
+/*
+ * Sign DOC and write the result to OUT_PATH (atomically; nothing is
+ * written on failure). The signature is a new incremental update holding
+ * only the objects it changes, so earlier signatures stay valid; the file's
+ * xref form and encryption are kept. Unsaved changes made to DOC (stamps,
+ * filled fields) go into the signed revision. DOC must not be saved again
+ * afterwards: free it. Errors: SIGNCORE_EINVAL, SIGNCORE_ENOTFOUND,
+ * SIGNCORE_EBADINPUT (field is not a signature field), SIGNCORE_ESIGNED
+ * (field already signed, certification forbids changes), SIGNCORE_ECRYPTO
+ * (certificate expired, not yet valid, not for signing, revoked, bad TSA
+ * token), SIGNCORE_ENETWORK (TSA or OCSP unreachable), SIGNCORE_EIO.
+ */
+SIGNCORE_API int signcore_sign(signcore_doc *doc, const signcore_signer *signer,
+	const char *out_path, const signcore_sign_options *opts);
+
+/* Add a document time-stamp (/DocTimeStamp, ETSI.RFC3161) from the TSAs in
+ * OPTS; OPTS->field names the new field (default "DocTimeStamp1", ...). */
+SIGNCORE_API int signcore_timestamp(signcore_doc *doc, const char *out_path,
+	const signcore_sign_options *opts);
+
+/* Extend the signatures of DOC: add a /DSS with the certificates and
+ * revocation data of every signature and time-stamp (B-LT) and, when
+ * OPTS->level is SIGNCORE_LEVEL_B_LTA, a document time-stamp. */
+SIGNCORE_API int signcore_ltv(signcore_doc *doc, const char *out_path,
+	const signcore_sign_options *opts);
+
+/* External (two-step) signing. */
+typedef enum {
+	SIGNCORE_HASH_SIGNED_ATTRS = 0, /* hash of the CMS signed attributes: sign it raw */
+	SIGNCORE_HASH_BYTE_RANGE = 1    /* hash of the document's byte range: answer a CMS */
+} signcore_hash_target;
+
+/*
+ * Write to PENDING_PATH the document with a signature placeholder, and
+ * return in DIGEST (*DIGEST_LEN in: its size, >= 64; out: the length) the
+ * hash to sign. SIGNER may hold a certificate only. The pending file holds
+ * everything signcore_sign_embed needs, so the two steps may run in
+ * different processes.
+ */
+SIGNCORE_API int signcore_sign_prepare(signcore_doc *doc, const signcore_signer *signer,
+	const char *pending_path, const signcore_sign_options *opts, signcore_hash_target target,
+	unsigned char *digest, size_t *digest_len);
+
+/*
+ * Finish a prepared signature. SIGNATURE is either the raw signature of
+ * the prepared hash (RSA, or ECDSA as DER or r||s), or a complete CMS
+ * SignedData over the byte range. A signature that does not verify against
+ * the certificate and the prepared hash is refused (SIGNCORE_ECRYPTO).
+ * CERT_SIGNER, when given, must hold the certificate used at prepare time.
+ * OPTS gives the level and TSAs (B-T and above).
+ */
+SIGNCORE_API int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path,
+	const void *signature, size_t signature_len, const signcore_signer *cert_signer,
+	const char *out_path, const signcore_sign_options *opts);
+
 /* -------------------------------------------------------------------- dates */
 
 /*

@@ -54,5 +54,8 @@ int cmd_place(int argc, char **argv);
 int cmd_fill(int argc, char **argv);
 int cmd_stamp(int argc, char **argv);
 int cmd_flatten(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_timestamp(int argc, char **argv);
+int cmd_ltv(int argc, char **argv);
 
 #endif

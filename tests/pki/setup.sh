@@ -128,6 +128,7 @@ while :; do
 	tries=$((tries + 1))
 	PORT=$((20000 + $(random16) % 12000))
 	subst lighttpd.conf.in "$D/lighttpd.conf"
+	rm -f "$D/lighttpd-error.log"
 	if "$LIGHTTPD" -f "$D/lighttpd.conf" >"$D/tmp/lighttpd-start.log" 2>&1; then
 		started=1
 		break

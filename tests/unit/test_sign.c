@@ -1,0 +1,258 @@
+/* Credentials, signing, certification and external signing through the
+ * public API. The end-to-end suite (tests/e2e/sign.sh) judges the results
+ * with pdfsig and openssl; these tests pin the API's codes and messages.
+ * SPDX-License-Identifier: AGPL-3.0-or-later */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509v3.h>
+
+/* A self-signed RSA signer valid from FROM_DAYS to TO_DAYS around now,
+ * written as NAME.key, NAME.crt and NAME.p12 (password "pw"). */
+static void make_creds(const char *name, long from_days, long to_days, const char *key_usage)
+{
+	EVP_PKEY *key = EVP_RSA_gen(2048);
+	X509 *x = X509_new();
+	X509_NAME *n;
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+	PKCS12 *p12;
+	char path[1100];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(key);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 42);
+	X509_gmtime_adj(X509_getm_notBefore(x), from_days * 86400L);
+	X509_gmtime_adj(X509_getm_notAfter(x), to_days * 86400L);
+	X509_set_pubkey(x, key);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"Unit Signer", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, key_usage);
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
+
+	snprintf(path, sizeof path, "%s/%s.key", tmpdir, name);
+	f = fopen(path, "w");
+	PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/%s.crt", tmpdir, name);
+	f = fopen(path, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+	p12 = PKCS12_create("pw", "unit", key, x, NULL, 0, 0, 0, 0, 0);
+	ck_assert_ptr_nonnull(p12);
+	snprintf(path, sizeof path, "%s/%s.p12", tmpdir, name);
+	f = fopen(path, "wb");
+	i2d_PKCS12_fp(f, p12);
+	fclose(f);
+	PKCS12_free(p12);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+static signcore_signer *load_good(void)
+{
+	signcore_signer *s = NULL;
+
+	make_creds("good", -1, 365, "critical,digitalSignature,nonRepudiation");
+	ck_assert_int_eq(signcore_signer_load_p12(ctx, &s, tmp("good.p12"), "pw"), SIGNCORE_OK);
+	return s;
+}
+
+/* 1 if the field NAME of PATH holds a signature. */
+static int field_signed(const char *path, const char *name)
+{
+	signcore_doc *doc = open_ok(path);
+	signcore_field_info *fi = NULL;
+	size_t n = 0, i;
+	int found = 0;
+
+	ck_assert_int_eq(signcore_doc_fields(doc, &fi, &n), SIGNCORE_OK);
+	for (i = 0; i < n; i++)
+		if (!strcmp(fi[i].name, name))
+			found = fi[i].is_signed ? 1 : -1;
+	signcore_field_info_free(fi, n);
+	signcore_doc_free(doc);
+	return found;
+}
+
+START_TEST(signer_load_errors_are_specific)
+{
+	signcore_signer *s = NULL;
+
+	make_creds("a", -1, 365, "critical,digitalSignature");
+	make_creds("b", -1, 365, "critical,digitalSignature");
+	ck_assert_int_eq(signcore_signer_load_p12(ctx, &s, tmp("none.p12"), "pw"), SIGNCORE_ENOTFOUND);
+	ck_assert_int_eq(signcore_signer_load_p12(ctx, &s, fx("plain.pdf"), "pw"), SIGNCORE_EBADINPUT);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "PKCS#12"));
+	ck_assert_int_eq(signcore_signer_load_p12(ctx, &s, tmp("a.p12"), "nope"), SIGNCORE_EPASSWORD);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "wrong password"));
+	ck_assert_int_eq(signcore_signer_load_p12(ctx, &s, tmp("a.p12"), NULL), SIGNCORE_ENEEDPASS);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(signcore_signer_load_pem(ctx, &s, tmp("a.key"), NULL, tmp("b.crt"), NULL), SIGNCORE_ECRYPTO);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "does not match"));
+	ck_assert_int_eq(signcore_signer_load_pem(ctx, &s, tmp("a.key"), NULL, tmp("a.crt"), NULL), SIGNCORE_OK);
+	ck_assert_str_eq(signcore_signer_name(s), "Unit Signer");
+	signcore_signer_free(s);
+}
+END_TEST
+
+START_TEST(sign_appends_and_refuses_a_second_signature_in_the_field)
+{
+	signcore_signer *s = load_good();
+	signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+	signcore_doc *doc = open_ok(fx("plain.pdf"));
+	unsigned char *in, *out;
+	size_t inlen, outlen;
+
+	o.reason = "Unit test";
+	ck_assert_msg(signcore_sign(doc, s, tmp("signed.pdf"), &o) == SIGNCORE_OK, "%s", signcore_ctx_last_error(ctx));
+	signcore_doc_free(doc);
+	in = slurp(fx("plain.pdf"), &inlen);
+	out = slurp(tmp("signed.pdf"), &outlen);
+	ck_assert(outlen > inlen && !memcmp(in, out, inlen)); /* an incremental update */
+	ck_assert(memmem(out + inlen, outlen - inlen, "/ETSI.CAdES.detached", 20) != NULL);
+	free(in);
+	free(out);
+	ck_assert_int_eq(field_signed(tmp("signed.pdf"), "Signature1"), 1);
+
+	doc = open_ok(tmp("signed.pdf"));
+	o.field = "Signature1";
+	ck_assert_int_eq(signcore_sign(doc, s, tmp("again.pdf"), &o), SIGNCORE_ESIGNED);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "already signed"));
+	ck_assert_int_eq(access(tmp("again.pdf"), F_OK), -1);
+	signcore_doc_free(doc);
+	ck_assert_int_eq(dir_entries(tmpdir), 4); /* good.{key,crt,p12}, signed.pdf, nothing else */
+	signcore_signer_free(s);
+}
+END_TEST
+
+START_TEST(sign_checks_the_certificate)
+{
+	signcore_signer *s = NULL;
+	signcore_doc *doc = open_ok(fx("plain.pdf"));
+
+	make_creds("old", -400, -30, "critical,digitalSignature");
+	make_creds("enc", -1, 365, "critical,keyEncipherment");
+	ck_assert_int_eq(signcore_signer_load_pem(ctx, &s, tmp("old.key"), NULL, tmp("old.crt"), NULL), SIGNCORE_OK);
+	ck_assert_int_eq(signcore_sign(doc, s, tmp("x.pdf"), NULL), SIGNCORE_ECRYPTO);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "expired"));
+	signcore_signer_free(s);
+	ck_assert_int_eq(signcore_signer_load_pem(ctx, &s, tmp("enc.key"), NULL, tmp("enc.crt"), NULL), SIGNCORE_OK);
+	ck_assert_int_eq(signcore_sign(doc, s, tmp("x.pdf"), NULL), SIGNCORE_ECRYPTO);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "key usage"));
+	ck_assert_int_eq(access(tmp("x.pdf"), F_OK), -1);
+	signcore_signer_free(s);
+	signcore_doc_free(doc);
+}
+END_TEST
+
+START_TEST(sign_bt_needs_a_tsa_and_a_field_must_be_a_signature_field)
+{
+	signcore_signer *s = load_good();
+	signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+	signcore_doc *doc = open_ok(fx("form.pdf"));
+
+	o.level = SIGNCORE_LEVEL_B_T;
+	ck_assert_int_eq(signcore_sign(doc, s, tmp("x.pdf"), &o), SIGNCORE_EINVAL);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "time-stamp authority"));
+	o.level = SIGNCORE_LEVEL_B_B;
+	o.field = "existing_name";
+	ck_assert_int_eq(signcore_sign(doc, s, tmp("x.pdf"), &o), SIGNCORE_EBADINPUT);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "not a signature field"));
+	ck_assert_int_eq(access(tmp("x.pdf"), F_OK), -1);
+	signcore_doc_free(doc);
+	signcore_signer_free(s);
+}
+END_TEST
+
+START_TEST(certified_without_changes_cannot_be_signed_again)
+{
+	signcore_signer *s = load_good();
+	signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+	signcore_doc *doc = open_ok(fx("plain.pdf"));
+
+	o.certify = SIGNCORE_CERTIFY_NO_CHANGES;
+	ck_assert_int_eq(signcore_sign(doc, s, tmp("cert.pdf"), &o), SIGNCORE_OK);
+	signcore_doc_free(doc);
+	doc = open_ok(tmp("cert.pdf"));
+	o.certify = SIGNCORE_CERTIFY_NONE;
+	ck_assert_int_eq(signcore_sign(doc, s, tmp("x.pdf"), &o), SIGNCORE_ESIGNED);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "P=1"));
+	signcore_doc_free(doc);
+	signcore_signer_free(s);
+}
+END_TEST
+
+START_TEST(external_signing_round_trip)
+{
+	signcore_signer *cert = NULL;
+	signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+	signcore_doc *doc = open_ok(fx("plain.pdf"));
+	unsigned char digest[64], sig[512];
+	size_t dlen = sizeof digest, siglen = sizeof sig;
+	EVP_PKEY *key;
+	EVP_PKEY_CTX *pc;
+	FILE *f;
+
+	make_creds("ext", -1, 365, "critical,nonRepudiation");
+	ck_assert_int_eq(signcore_signer_load_cert(ctx, &cert, tmp("ext.crt"), NULL), SIGNCORE_OK);
+	/* A certificate alone cannot sign in one step. */
+	ck_assert_int_eq(signcore_sign(doc, cert, tmp("x.pdf"), &o), SIGNCORE_EINVAL);
+	ck_assert_int_eq(signcore_sign_prepare(doc, cert, tmp("doc.pending"), &o, SIGNCORE_HASH_SIGNED_ATTRS,
+		digest, &dlen), SIGNCORE_OK);
+	ck_assert_uint_eq(dlen, 32);
+	signcore_doc_free(doc);
+
+	/* The "remote" key signs the hash. */
+	f = fopen(tmp("ext.key"), "r");
+	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	pc = EVP_PKEY_CTX_new(key, NULL);
+	EVP_PKEY_sign_init(pc);
+	EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING);
+	EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256());
+	ck_assert_int_eq(EVP_PKEY_sign(pc, sig, &siglen, digest, dlen), 1);
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(key);
+
+	sig[10] ^= 1; /* a damaged signature is refused */
+	ck_assert_int_eq(signcore_sign_embed(ctx, tmp("doc.pending"), sig, siglen, NULL, tmp("out.pdf"), &o),
+		SIGNCORE_ECRYPTO);
+	ck_assert_int_eq(access(tmp("out.pdf"), F_OK), -1);
+	sig[10] ^= 1;
+	ck_assert_msg(signcore_sign_embed(ctx, tmp("doc.pending"), sig, siglen, cert, tmp("out.pdf"), &o) == SIGNCORE_OK,
+		"%s", signcore_ctx_last_error(ctx));
+	ck_assert_int_eq(field_signed(tmp("out.pdf"), "Signature1"), 1);
+	/* The pending file is not a PDF and is not accepted twice as input. */
+	ck_assert_int_eq(signcore_sign_embed(ctx, tmp("out.pdf"), sig, siglen, NULL, tmp("y.pdf"), &o),
+		SIGNCORE_EBADINPUT);
+	signcore_signer_free(cert);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("sign");
+	TCase *tc = tcase_create("sign");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	ADD(tc, signer_load_errors_are_specific);
+	ADD(tc, sign_appends_and_refuses_a_second_signature_in_the_field);
+	ADD(tc, sign_checks_the_certificate);
+	ADD(tc, sign_bt_needs_a_tsa_and_a_field_must_be_a_signature_field);
+	ADD(tc, certified_without_changes_cannot_be_signed_again);
+	ADD(tc, external_signing_round_trip);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(suite)

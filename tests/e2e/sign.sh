@@ -287,8 +287,14 @@ pdfsig_all out/fallback.pdf
 ok "$S" sign "$F/plain.pdf" -o out/crlonly.pdf --p12 "$SIGNER_CRLONLY_P12" --password-file "$P12_PASS_FILE" --level B-LT --tsa "$TSA_URL" $TRUST
 set -- $(dss_counts out/crlonly.pdf)
 [ "${3:-0}" -ge 2 ] && pass || fail "CRL-only signer: DSS CRLs $3"
+# A chain given without its intermediate is completed from AIA caIssuers.
+ok "$S" sign "$F/plain.pdf" -o out/aia.pdf --key "$SIGNER_RSA_KEY" --cert "$SIGNER_RSA_CRT" --level B-LT --tsa "$TSA_URL" $TRUST
+[ "$(pdfq out/aia.pdf '' 'len(obj(obj(catalog["/DSS"])["/Certs"]))')" -ge 4 ] && pass || fail "caIssuers: the intermediate is not in the DSS"
 # OCSP unreachable for B-LT: stop the servers, then extend a B-T file.
 sh "$SRCDIR/tests/pki/teardown.sh" "$PKI"
 bad 1 'no revocation information' "$S" ltv out/plain-B-T.pdf -o out/bad.pdf $TRUST
+# ... unless missing revocation data is explicitly allowed.
+ok "$S" ltv out/plain-B-T.pdf -o out/norev.pdf $TRUST --allow-missing-revocation
+[ "$(pdfq out/norev.pdf '' 'len(obj(obj(catalog["/DSS"])["/Certs"]))')" -ge 4 ] && pass || fail "ltv without revocation: certificates missing"
 
 finish

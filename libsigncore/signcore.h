@@ -398,7 +398,9 @@ typedef struct {
 	const signcore_sig_appearance *appearance;
 	const char *password;          /* embed: the PDF's password, to add B-LT data */
 } signcore_sign_options;
-#define SIGNCORE_SIGN_OPTIONS_INIT { SIGNCORE_SIGN_OPTIONS_VERSION }
+#define SIGNCORE_SIGN_OPTIONS_INIT { SIGNCORE_SIGN_OPTIONS_VERSION, NULL, 0, { 0, 0, 0, 0 }, \
+	SIGNCORE_UNITS_PT, SIGNCORE_LEVEL_B_B, NULL, 0, NULL, NULL, 0, 0, SIGNCORE_CERTIFY_NONE, NULL, 0, \
+	NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL }
 
 /*
  * Sign DOC and write the result to OUT_PATH (atomically; nothing is

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The end-to-end demo: build signcore if needed, then take a contract through
-# place -> fill -> flatten (and a one-step stamp), checking each result with
-# tools nobody here wrote (qpdf, pdftotext).
+# place -> fill -> flatten (and a one-step stamp), then sign it with PAdES
+# B-LTA against a local test PKI (a real TSA, OCSP responder and CRL server
+# on 127.0.0.1), checking each result with tools nobody here wrote (qpdf,
+# pdftotext, pdfsig, openssl).
 # SPDX-License-Identifier: AGPL-3.0-or-later
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,4 +49,21 @@ for want in "प्रिया शर्मा (Priya Sharma)" "Acme Pvt Ltd" "
 	*) echo "demo: '$want' missing from final.pdf" >&2; exit 1 ;;
 	esac
 done
-printf '\nDemo complete: %s\n' "$out/final.pdf"
+step "sign final.pdf: PAdES B-LTA with a visible signature (test PKI on 127.0.0.1)"
+sh "$top/tests/pki/setup.sh" "$out/pki" >/dev/null
+trap 'sh "$top/tests/pki/teardown.sh" "$out/pki" 2>/dev/null' EXIT
+. "$out/pki/env.sh"
+"$SIGNCORE" sign "$out/final.pdf" -o "$out/signed.pdf" --p12 "$SIGNER_P256_P12" --password-file "$P12_PASS_FILE" \
+	--page 1 --rect 330,720,230,70 --reason "Agreed to the terms" --location "Pune" \
+	--level B-LTA --tsa "$TSA_URL" --trust "$ROOT_PEM"
+"$SIGNCORE" info "$out/signed.pdf" | sed -n '/^Fields/,$p'
+pdfsig -nssdir "$NSSDB" "$out/signed.pdf" 2>/dev/null | grep -E 'Signature #|Common Name|Type|Validation'
+pdfsig -nssdir "$NSSDB" "$out/signed.pdf" 2>/dev/null | grep -q 'Certificate is Trusted' ||
+	{ echo "demo: pdfsig does not accept the signature" >&2; exit 1; }
+# pdfsig cannot check document time-stamps: openssl can.
+python3 "$top/tests/e2e/sigtool.py" extract "$out/signed.pdf" 1 "$out/doc-timestamp"
+openssl ts -verify -data "$out/doc-timestamp/data.bin" -in "$out/doc-timestamp/sig.der" -token_in \
+	-CAfile "$ROOT_PEM" -untrusted "$CHAIN_PEM" 2>/dev/null | sed 's/^/openssl ts -verify of the document time-stamp: /'
+qpdf --check "$out/signed.pdf" >/dev/null && echo "qpdf --check signed.pdf: ok"
+
+printf '\nDemo complete: %s (filled and flattened), %s (signed, B-LTA)\n' "$out/final.pdf" "$out/signed.pdf"

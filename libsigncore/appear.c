@@ -13,7 +13,86 @@
 #include <math.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #define BIG 100000.0f
+
+/*
+ * The font programs MuPDF embeds (whole: 40-230 KB each) would be deflated
+ * at the default level by the writer on every save, which costs more than
+ * the signature itself. Deflate them here at the fastest level instead,
+ * once per context and font, and store them already compressed.
+ */
+static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw)
+{
+	fz_context *fz = ctx->fz;
+	unsigned long crc = crc32(0L, raw->data, (uInt)raw->len);
+	uLongf zlen = compressBound((uLong)raw->len);
+	fz_buffer *z;
+	int i;
+
+	for (i = 0; i < ctx->nzfonts; i++)
+		if (ctx->zfonts[i].crc == crc && ctx->zfonts[i].len == raw->len)
+			return fz_keep_buffer(fz, ctx->zfonts[i].z);
+	z = fz_new_buffer(fz, zlen);
+	if (compress2(z->data, &zlen, raw->data, (uLong)raw->len, Z_BEST_SPEED) != Z_OK) {
+		fz_drop_buffer(fz, z);
+		return NULL;
+	}
+	z->len = zlen;
+	if (ctx->nzfonts < (int)(sizeof ctx->zfonts / sizeof ctx->zfonts[0])) {
+		ctx->zfonts[ctx->nzfonts].crc = crc;
+		ctx->zfonts[ctx->nzfonts].len = raw->len;
+		ctx->zfonts[ctx->nzfonts].z = fz_keep_buffer(fz, z);
+		ctx->nzfonts++;
+	}
+	return z;
+}
+
+static void compress_font_file(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *desc)
+{
+	static const char *const keys[] = { "FontFile", "FontFile2", "FontFile3" };
+	fz_context *fz = ctx->fz;
+	size_t k;
+
+	for (k = 0; k < 3; k++) {
+		pdf_obj *ff = pdf_dict_gets(fz, desc, keys[k]);
+		fz_buffer *raw = NULL, *z = NULL;
+		if (!pdf_is_stream(fz, ff) || pdf_dict_get(fz, ff, PDF_NAME(Filter)))
+			continue;
+		fz_var(raw);
+		fz_var(z);
+		fz_try(fz) {
+			raw = pdf_load_raw_stream(fz, ff);
+			if (raw->len > 1024 && (z = deflate_fast(ctx, raw))) {
+				pdf_dict_put(fz, ff, PDF_NAME(Filter), PDF_NAME(FlateDecode));
+				pdf_update_stream(fz, pdf, ff, z, 1);
+			}
+		}
+		fz_always(fz) {
+			fz_drop_buffer(fz, raw);
+			fz_drop_buffer(fz, z);
+		}
+		fz_catch(fz)
+			fz_rethrow(fz);
+	}
+}
+
+static void compress_fonts(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *res)
+{
+	fz_context *fz = ctx->fz;
+	pdf_obj *fonts = pdf_dict_get(fz, res, PDF_NAME(Font));
+	int i, n = pdf_dict_len(fz, fonts);
+
+	for (i = 0; i < n; i++) {
+		pdf_obj *f = pdf_dict_get_val(fz, fonts, i);
+		pdf_obj *desc = pdf_dict_get(fz, f, PDF_NAME(FontDescriptor));
+		if (!desc)
+			desc = pdf_dict_get(fz, pdf_array_get(fz, pdf_dict_get(fz, f, PDF_NAME(DescendantFonts)), 0),
+				PDF_NAME(FontDescriptor));
+		compress_font_file(ctx, pdf, desc);
+	}
+}
 
 /* The form XObject is laid out upright in a W x H box; its /Matrix turns it
  * so that it reads upright on a page displayed with /Rotate ROTATE. */
@@ -309,6 +388,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 			fz_close_device(fz, dev);
 		}
 
+		compress_fonts(ctx, pdf, res);
 		wrapped = fz_new_buffer(fz, contents->len + 256);
 		fz_append_string(fz, wrapped, "/Tx BMC\n");
 		append_actual_text(fz, wrapped, text);

@@ -278,6 +278,8 @@ void signcore_ctx_free(signcore_ctx *ctx)
 	for (i = 0; i < SC_FONT_COUNT; i++)
 		fz_drop_buffer(ctx->fz, ctx->font_bufs[i]);
 	signcore__http_cleanup(ctx);
+	for (i = 0; i < ctx->nzfonts; i++)
+		fz_drop_buffer(ctx->fz, ctx->zfonts[i].z);
 	fz_drop_context(ctx->fz);
 	free(ctx->font_dir);
 	free(ctx);

@@ -37,6 +37,13 @@ struct signcore_ctx {
 	/* Bundled font files, loaded on first use and kept for the context. */
 	fz_buffer *font_bufs[SC_FONT_COUNT];
 	void *curl;          /* HTTP handle, kept so connections are reused */
+	/* Embedded font programs, deflated once and reused (appear.c). */
+	struct {
+		unsigned long crc;
+		size_t len;
+		fz_buffer *z;
+	} zfonts[8];
+	int nzfonts;
 	size_t token_size;   /* size of the last time-stamp token seen */
 };
 

@@ -419,7 +419,9 @@ pdf_obj *signcore__ap_signature(signcore_ctx *ctx, pdf_document *pdf, const void
 {
 	fz_context *fz = ctx->fz;
 	sc_style gs = { SIGNCORE_FIELD_SIGNATURE, font ? font : "script", 0, SIGNCORE_ALIGN_CENTER, 0 };
-	sc_style ts = { SIGNCORE_FIELD_TEXT, "sans", 0, SIGNCORE_ALIGN_LEFT, 1 };
+	/* The block's lines are explicit: one layout, measured and scaled (the
+	 * single-line path keeps newlines), instead of a wrapping search. */
+	sc_style ts = { SIGNCORE_FIELD_TEXT, "sans", 0, SIGNCORE_ALIGN_LEFT, 0 };
 	int has_graphic = (image && image_len) || (typed && *typed);
 	int has_text = text && *text;
 	fz_rect gr = fz_make_rect(0, 0, w, h), tr = fz_make_rect(0, 0, w, h);

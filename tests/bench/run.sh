@@ -57,13 +57,13 @@ if [ -z "$signcore" ]; then
 	elif command -v signcore >/dev/null; then
 		signcore=$(command -v signcore)
 	else
-		note "no signcore given or found: building one in $out/build"
-		( cd "$root" && { [ -x configure ] || autoreconf -fi; } ) >"$out/build.log" 2>&1 ||
-			die "autoreconf failed, see $out/build.log"
-		mkdir -p "$out/build"
-		( cd "$out/build" && "$root/configure" && make -j"$(nproc)" tools/signcore ) >>"$out/build.log" 2>&1 ||
-			die "build failed, see $out/build.log"
-		signcore="$out/build/tools/signcore"
+		note "no signcore given or found: building one in $work/build"
+		( cd "$root" && { [ -x configure ] || autoreconf -fi; } ) >"$work/build.log" 2>&1 ||
+			die "autoreconf failed, see $work/build.log"
+		mkdir -p "$work/build"
+		( cd "$work/build" && "$root/configure" && make -j"$(nproc)" tools/signcore ) >>"$work/build.log" 2>&1 ||
+			die "build failed, see $work/build.log"
+		signcore="$work/build/tools/signcore"
 	fi
 fi
 [ -x "$signcore" ] || die "signcore not executable: $signcore"

@@ -49,33 +49,37 @@ static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw)
 	return z;
 }
 
+static void compress_stream(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *ff)
+{
+	fz_context *fz = ctx->fz;
+	fz_buffer *raw = NULL, *z = NULL;
+
+	if (!pdf_is_stream(fz, ff) || pdf_dict_get(fz, ff, PDF_NAME(Filter)))
+		return;
+	fz_var(raw);
+	fz_var(z);
+	fz_try(fz) {
+		raw = pdf_load_raw_stream(fz, ff);
+		if (raw->len > 1024 && (z = deflate_fast(ctx, raw))) {
+			pdf_dict_put(fz, ff, PDF_NAME(Filter), PDF_NAME(FlateDecode));
+			pdf_update_stream(fz, pdf, ff, z, 1);
+		}
+	}
+	fz_always(fz) {
+		fz_drop_buffer(fz, raw);
+		fz_drop_buffer(fz, z);
+	}
+	fz_catch(fz)
+		fz_rethrow(fz);
+}
+
 static void compress_font_file(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *desc)
 {
 	static const char *const keys[] = { "FontFile", "FontFile2", "FontFile3" };
-	fz_context *fz = ctx->fz;
 	size_t k;
 
-	for (k = 0; k < 3; k++) {
-		pdf_obj *ff = pdf_dict_gets(fz, desc, keys[k]);
-		fz_buffer *raw = NULL, *z = NULL;
-		if (!pdf_is_stream(fz, ff) || pdf_dict_get(fz, ff, PDF_NAME(Filter)))
-			continue;
-		fz_var(raw);
-		fz_var(z);
-		fz_try(fz) {
-			raw = pdf_load_raw_stream(fz, ff);
-			if (raw->len > 1024 && (z = deflate_fast(ctx, raw))) {
-				pdf_dict_put(fz, ff, PDF_NAME(Filter), PDF_NAME(FlateDecode));
-				pdf_update_stream(fz, pdf, ff, z, 1);
-			}
-		}
-		fz_always(fz) {
-			fz_drop_buffer(fz, raw);
-			fz_drop_buffer(fz, z);
-		}
-		fz_catch(fz)
-			fz_rethrow(fz);
-	}
+	for (k = 0; k < 3; k++)
+		compress_stream(ctx, pdf, pdf_dict_gets(ctx->fz, desc, keys[k]));
 }
 
 static void compress_fonts(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *res)

@@ -461,37 +461,46 @@ static pdf_obj *new_sig_dict(signcore_ctx *ctx, pdf_document *pdf, const signcor
 	return v;
 }
 
-/* Write PDF (with the signature field FIELD whose /V is V) to TMP,
- * growing the /Contents reserve and writing again if it was too small. */
-static int write_signed(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *field, pdf_obj *v, sc_psigner *ps,
+/* One attempt at writing PDF (with the signature field FIELD whose /V is
+ * V) to TMP with the current /Contents reserve. */
+static int write_attempt(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *field, pdf_obj *v, sc_psigner *ps,
 	const char *tmp)
 {
 	fz_context *fz = ctx->fz;
+	char *zeros = NULL;
+	int stored = 0, code = SIGNCORE_OK;
+
+	ps->needed = 0;
+	fz_var(zeros);
+	fz_var(stored);
+	fz_var(code);
+	fz_try(fz) {
+		zeros = fz_calloc(fz, ps->reserve, 1);
+		pdf_dict_put_array(fz, v, PDF_NAME(ByteRange), 4);
+		pdf_dict_put_string(fz, v, PDF_NAME(Contents), zeros, ps->reserve);
+		pdf_xref_store_unsaved_signature(fz, pdf, field, &ps->base);
+		stored = 1;
+		signcore__write_pdf(fz, pdf, tmp, 0);
+	}
+	fz_always(fz)
+		fz_free(fz, zeros);
+	fz_catch(fz) {
+		code = signcore__caught(ctx, SIGNCORE_EIO, "writing the signed document");
+		if (stored)
+			pdf_xref_remove_unsaved_signature(fz, pdf, field);
+	}
+	return code;
+}
+
+/* Write the signed document, growing the /Contents reserve and writing
+ * again if it turned out too small. */
+static int write_signed(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *field, pdf_obj *v, sc_psigner *ps,
+	const char *tmp)
+{
 	int attempt, code = SIGNCORE_OK;
 
 	for (attempt = 0; attempt < 3; attempt++) {
-		char *zeros = NULL;
-		int stored = 0;
-		code = SIGNCORE_OK;
-		ps->needed = 0;
-		fz_var(zeros);
-		fz_var(stored);
-		fz_var(code);
-		fz_try(fz) {
-			zeros = fz_calloc(fz, ps->reserve, 1);
-			pdf_dict_put_array(fz, v, PDF_NAME(ByteRange), 4);
-			pdf_dict_put_string(fz, v, PDF_NAME(Contents), zeros, ps->reserve);
-			pdf_xref_store_unsaved_signature(fz, pdf, field, &ps->base);
-			stored = 1;
-			signcore__write_pdf(fz, pdf, tmp, 0);
-		}
-		fz_always(fz)
-			fz_free(fz, zeros);
-		fz_catch(fz) {
-			code = signcore__caught(ctx, SIGNCORE_EIO, "writing the signed document");
-			if (stored)
-				pdf_xref_remove_unsaved_signature(fz, pdf, field);
-		}
+		code = write_attempt(ctx, pdf, field, v, ps, tmp);
 		if (code != SIGNCORE_ETOOSMALL || !ps->needed)
 			return code;
 		ps->reserve = ps->needed + 1024;

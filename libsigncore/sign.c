@@ -794,7 +794,10 @@ static int docts_file(signcore_ctx *ctx, const char *in, const char *password, c
 	return code;
 }
 
-static int check_doc_signable(signcore_doc *doc, const signcore_sign_options *o, int certifying)
+/* ISO 32000-2 (12.8.2.2.2): updates that only add a DSS or document
+ * time-stamps are not changes under DocMDP, so TIMESTAMP_ONLY skips the
+ * P=1 refusal. */
+static int check_doc_signable(signcore_doc *doc, const signcore_sign_options *o, int certifying, int timestamp_only)
 {
 	signcore_ctx *ctx = doc->ctx;
 	fz_context *fz = ctx->fz;
@@ -809,7 +812,7 @@ static int check_doc_signable(signcore_doc *doc, const signcore_sign_options *o,
 	fz_catch(fz)
 		return signcore__caught(ctx, SIGNCORE_EBADINPUT, "reading the signatures");
 	(void)o;
-	if (p == 1)
+	if (p == 1 && !timestamp_only)
 		return signcore__err(ctx, SIGNCORE_ESIGNED,
 			"the document is certified with no changes allowed (DocMDP P=1): it cannot be signed again");
 	if (certifying && nsig > 0)
@@ -974,7 +977,7 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 		ps->tsa = &tsa;
 		ps->want_ts = 1;
 	}
-	if ((code = check_doc_signable(doc, &o, o.certify != SIGNCORE_CERTIFY_NONE)))
+	if ((code = check_doc_signable(doc, &o, o.certify != SIGNCORE_CERTIFY_NONE, 0)))
 		goto done;
 	if ((code = ensure_appendable(&doc, &t, out_path, &owned)))
 		goto done;
@@ -1087,7 +1090,7 @@ int signcore_timestamp(signcore_doc *doc, const char *out_path, const signcore_s
 	o = *opts;
 	if (!o.tsa_count)
 		return signcore__err(ctx, SIGNCORE_EINVAL, "a document time-stamp needs a TSA URL");
-	if ((code = check_doc_signable(doc, &o, 0)))
+	if ((code = check_doc_signable(doc, &o, 0, 1)))
 		return code;
 	if (!(trust = signcore__trust_store(ctx, o.trust_files, o.trust_count, &code)))
 		return code;

@@ -635,6 +635,10 @@ int cmd_sign(int argc, char **argv)
 		return rc;
 	if ((rc = check_output(&a)))
 		return rc;
+	if (a.prepare && (a.level || a.ntsa)) {
+		cli_error("sign: --prepare takes no --level or --tsa: give them to --embed, which finishes the signature");
+		return EXIT_BADINPUT;
+	}
 	if (a.embed && (a.input || a.prepare)) {
 		cli_error("sign: --embed takes the pending file, not an input PDF");
 		return EXIT_BADINPUT;

@@ -185,6 +185,10 @@ ok "$S" sign "$F/plain.pdf" -o out/cert1.pdf $P12 --certify no-changes
 [ "$(pdfq out/cert1.pdf '' 'obj(obj(obj(catalog["/Perms"])["/DocMDP"])["/Reference"])[0]["/TransformParams"]["/P"]')" = 1 ] && pass || fail "DocMDP P=1 missing"
 expect_exit 2 "$S" sign out/cert1.pdf -o out/cert1b.pdf $P12 && err_has 'certified.*no changes'
 assert_no_file out/cert1b.pdf
+# A DSS and document time-stamps are not changes under DocMDP (ISO 32000-2).
+ok "$S" ltv out/cert1.pdf -o out/cert1-lta.pdf --lta --tsa "$TSA_URL" $TRUST
+pdfsig_all out/cert1-lta.pdf
+openssl_all out/cert1-lta.pdf B-LTA
 ok "$S" sign "$F/plain.pdf" -o out/cert2.pdf $P12 --certify form-fill
 # (Another signer: pdfsig 22.12 reports the same certificate's second use
 # in one file as "Unknown issue with Certificate", whoever signed -- MuPDF's
@@ -200,6 +204,9 @@ ok "$S" sign "$F/form.pdf" -o out/locked.pdf $P12 --lock-fields existing_name,ex
 ok "$S" timestamp "$F/plain.pdf" -o out/ts.pdf --tsa "$TSA_URL" $TRUST
 openssl_all out/ts.pdf B-B
 qpdf_ok out/ts.pdf
+ok "$S" ltv out/encrypted-B-T.pdf -o out/encrypted-extended.pdf --lta --tsa "$TSA_URL" $TRUST --pdf-password-file pdf.pw
+pdfsig_all out/encrypted-extended.pdf user-pw
+qpdf_ok out/encrypted-extended.pdf user-pw
 ok "$S" ltv out/plain-B-T.pdf -o out/extended.pdf --lta --tsa "$TSA_URL" $TRUST
 pdfsig_all out/extended.pdf
 openssl_all out/extended.pdf B-LTA
@@ -210,6 +217,9 @@ set -- $(dss_counts out/extended.pdf)
 ok "$S" sign "$F/plain.pdf" --prepare --cert "$SIGNER_RSA_CRT" --chain "$CHAIN_PEM" -o out/doc.pending \
 	--digest-out digest.bin --page 1 --rect 40,40,200,60
 [ "$(size digest.bin)" = 32 ] && pass || fail "prepare: digest is not 32 bytes"
+expect_exit 2 "$S" sign "$F/plain.pdf" --prepare --cert "$SIGNER_RSA_CRT" -o out/x.pending --level B-T --tsa "$TSA_URL" &&
+	err_has 'give them to --embed'
+assert_no_file out/x.pending
 openssl pkeyutl -sign -inkey "$SIGNER_RSA_KEY" -in digest.bin -pkeyopt digest:sha256 -out raw.sig 2>/dev/null
 ok "$S" sign --embed out/doc.pending --signature raw.sig -o out/external.pdf --level B-LT --tsa "$TSA_URL" $TRUST
 pdfsig_all out/external.pdf

@@ -188,7 +188,7 @@ assert_no_file out/cert1b.pdf
 # A DSS and document time-stamps are not changes under DocMDP (ISO 32000-2).
 ok "$S" ltv out/cert1.pdf -o out/cert1-lta.pdf --lta --tsa "$TSA_URL" $TRUST
 pdfsig_all out/cert1-lta.pdf
-openssl_all out/cert1-lta.pdf B-LTA
+openssl_all out/cert1-lta.pdf B-B   # the document time-stamp is checked too
 ok "$S" sign "$F/plain.pdf" -o out/cert2.pdf $P12 --certify form-fill
 # (Another signer: pdfsig 22.12 reports the same certificate's second use
 # in one file as "Unknown issue with Certificate", whoever signed -- MuPDF's

@@ -145,6 +145,16 @@ for input in plain xrefstream; do
 	[ "$grow" -lt 60000 ] && pass || fail "$input: third signature added $grow bytes"
 done
 
+# P-384 with SHA-512, and the adbe.pkcs7.detached SubFilter on request.
+ok "$S" sign "$F/plain.pdf" -o out/p384.pdf --p12 "$SIGNER_P384_P12" --password-file "$P12_PASS_FILE" --digest sha512 \
+	--level B-T --tsa "$TSA_URL" $TRUST
+pdfsig_all out/p384.pdf
+openssl_all out/p384.pdf B-T
+pdfsig -nssdir "$NSSDB" out/p384.pdf | grep -q 'Signing Hash Algorithm: SHA-512' && pass || fail "P-384 signature is not SHA-512"
+ok "$S" sign "$F/plain.pdf" -o out/pkcs7.pdf $P12 --subfilter pkcs7
+if pdfsig -nssdir "$NSSDB" out/pkcs7.pdf | grep -q 'Signature Type: adbe.pkcs7.detached' &&
+	pdfsig -nssdir "$NSSDB" out/pkcs7.pdf | grep -q 'Signature is Valid'; then pass; else fail "adbe.pkcs7.detached signature"; fi
+
 # A one-byte change inside a signed range is a digest mismatch.
 cp out/plain-B-B.pdf out/tampered.pdf
 python3 - out/tampered.pdf <<'EOF'

@@ -794,6 +794,62 @@ static int docts_file(signcore_ctx *ctx, const char *in, const char *password, c
 	return code;
 }
 
+/* Publish FINAL (one of T's files) as OUT; it is then no longer a temp. */
+static int publish_final(signcore_ctx *ctx, tmpset *t, const char *final, const char *out)
+{
+	int i, code = signcore__publish(ctx, final, out);
+
+	for (i = 0; !code && i < t->ntmp; i++)
+		if (t->tmp[i] == final) {
+			free(t->tmp[i]);
+			t->tmp[i] = NULL;
+		}
+	return code;
+}
+
+static void tsa_from(sc_tsa *tsa, const signcore_sign_options *o, X509_STORE *trust)
+{
+	tsa->urls = o->tsa_urls;
+	tsa->count = o->tsa_count;
+	tsa->userpwd = o->tsa_auth;
+	tsa->trust = trust;
+}
+
+/* CERT and CHAIN appended to INTO (references taken). */
+static void push_certs(STACK_OF(X509) *into, X509 *cert, STACK_OF(X509) *chain)
+{
+	int i;
+
+	X509_up_ref(cert);
+	sk_X509_push(into, cert);
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509_up_ref(sk_X509_value(chain, i));
+		sk_X509_push(into, sk_X509_value(chain, i));
+	}
+}
+
+/* The levels above B-T, after the signature is in FINAL: a /DSS update
+ * for CERTS (B-LT), a document time-stamp (B-LTA); then publish as OUT. */
+static int extend_and_publish(signcore_ctx *ctx, tmpset *t, const char *final, const char *password,
+	const char *out, const signcore_sign_options *o, STACK_OF(X509) *certs, const sc_tsa *tsa)
+{
+	const char *next;
+	int code = SIGNCORE_OK;
+
+	if (o->level >= SIGNCORE_LEVEL_B_LT) {
+		if (!(next = tmp_new(ctx, t, out, &code)) ||
+		    (code = add_dss_file(ctx, final, password, next, certs, tsa->trust, o->allow_missing_revocation)))
+			return code;
+		final = next;
+	}
+	if (o->level >= SIGNCORE_LEVEL_B_LTA) {
+		if (!(next = tmp_new(ctx, t, out, &code)) || (code = docts_file(ctx, final, password, next, tsa)))
+			return code;
+		final = next;
+	}
+	return publish_final(ctx, t, final, out);
+}
+
 /* ISO 32000-2 (12.8.2.2.2): updates that only add a DSS or document
  * time-stamps are not changes under DocMDP, so TIMESTAMP_ONLY skips the
  * P=1 refusal. */
@@ -914,7 +970,7 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 	tmpset t = { { 0 }, 0 };
 	signcore_doc *owned = NULL;
 	pdf_obj *field = NULL, *v = NULL;
-	const char *tmp, *final;
+	const char *tmp;
 	const char *name;
 	long long when;
 	int code = SIGNCORE_OK, kind = prep ? KIND_PREPARE : KIND_CMS;
@@ -970,10 +1026,7 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 	if (!prep && o.level >= SIGNCORE_LEVEL_B_T) {
 		if (!(trust = signcore__trust_store(ctx, o.trust_files, o.trust_count, &code)))
 			goto done;
-		tsa.urls = o.tsa_urls;
-		tsa.count = o.tsa_count;
-		tsa.userpwd = o.tsa_auth;
-		tsa.trust = trust;
+		tsa_from(&tsa, &o, trust);
 		ps->tsa = &tsa;
 		ps->want_ts = 1;
 	}
@@ -994,7 +1047,6 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 		goto done;
 	if ((code = write_signed(ctx, doc->pdf, field, v, ps, tmp)))
 		goto done;
-	final = tmp;
 	if (prep) {
 		code = write_pending(ctx, tmp, prep->pending, ps, doc->pdf, v, &o, prep->target);
 		if (!code) {
@@ -1014,44 +1066,17 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 		}
 		goto done;
 	}
-	if (o.level >= SIGNCORE_LEVEL_B_LT) {
+	{
 		STACK_OF(X509) *certs = sk_X509_new_null();
-		const char *next = tmp_new(ctx, &t, out_path, &code);
-		int i;
-		if (!certs || !next) {
-			sk_X509_free(certs);
-			if (!code)
-				code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
+		if (!certs) {
+			code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
 			goto done;
 		}
-		X509_up_ref(signer->cert);
-		sk_X509_push(certs, signer->cert);
-		for (i = 0; i < sk_X509_num(signer->chain); i++) {
-			X509_up_ref(sk_X509_value(signer->chain, i));
-			sk_X509_push(certs, sk_X509_value(signer->chain, i));
-		}
+		push_certs(certs, signer->cert, signer->chain);
 		if (ps->token)
 			signcore__token_certs(ps->token, ps->toklen, certs);
-		code = add_dss_file(ctx, final, doc->password, next, certs, trust, o.allow_missing_revocation);
+		code = extend_and_publish(ctx, &t, tmp, doc->password, out_path, &o, certs, &tsa);
 		sk_X509_pop_free(certs, X509_free);
-		if (code)
-			goto done;
-		final = next;
-	}
-	if (o.level >= SIGNCORE_LEVEL_B_LTA) {
-		const char *next = tmp_new(ctx, &t, out_path, &code);
-		if (!next || (code = docts_file(ctx, final, doc->password, next, &tsa)))
-			goto done;
-		final = next;
-	}
-	code = signcore__publish(ctx, final, out_path);
-	if (!code) {
-		int i;
-		for (i = 0; i < t.ntmp; i++)
-			if (t.tmp[i] == final) {
-				free(t.tmp[i]);
-				t.tmp[i] = NULL;
-			}
 	}
 done:
 	if (fz) {
@@ -1094,15 +1119,10 @@ int signcore_timestamp(signcore_doc *doc, const char *out_path, const signcore_s
 		return code;
 	if (!(trust = signcore__trust_store(ctx, o.trust_files, o.trust_count, &code)))
 		return code;
-	tsa.urls = o.tsa_urls;
-	tsa.count = o.tsa_count;
-	tsa.userpwd = o.tsa_auth;
-	tsa.trust = trust;
+	tsa_from(&tsa, &o, trust);
 	if (!(code = ensure_appendable(&doc, &t, out_path, &owned)) && (tmp = tmp_new(ctx, &t, out_path, &code)) &&
-	    !(code = docts_into(doc, &o, &tsa, tmp)) && !(code = signcore__publish(ctx, tmp, out_path))) {
-		free(t.tmp[t.ntmp - 1]);
-		t.tmp[t.ntmp - 1] = NULL;
-	}
+	    !(code = docts_into(doc, &o, &tsa, tmp)))
+		code = publish_final(ctx, &t, tmp, out_path);
 	signcore_doc_free(owned);
 	tmp_clean(&t);
 	X509_STORE_free(trust);
@@ -1142,7 +1162,7 @@ int signcore_ltv(signcore_doc *doc, const char *out_path, const signcore_sign_op
 	X509_STORE *trust = NULL;
 	STACK_OF(X509) *certs = NULL;
 	tmpset t = { { 0 }, 0 };
-	const char *tmp, *final, *next;
+	const char *tmp, *next, *final;
 	sc_ltv l = { 0 };
 	int code = SIGNCORE_OK, count = 0;
 
@@ -1189,25 +1209,14 @@ int signcore_ltv(signcore_doc *doc, const char *out_path, const signcore_sign_op
 		code = signcore__caught(ctx, SIGNCORE_EIO, "adding the validation data (DSS)");
 		goto done;
 	}
+	tsa_from(&tsa, &o, trust);
 	final = tmp;
 	if (o.level >= SIGNCORE_LEVEL_B_LTA) {
-		tsa.urls = o.tsa_urls;
-		tsa.count = o.tsa_count;
-		tsa.userpwd = o.tsa_auth;
-		tsa.trust = trust;
-		if (!(next = tmp_new(ctx, &t, out_path, &code)) ||
-		    (code = docts_file(ctx, final, doc->password, next, &tsa)))
+		if (!(next = tmp_new(ctx, &t, out_path, &code)) || (code = docts_file(ctx, final, doc->password, next, &tsa)))
 			goto done;
 		final = next;
 	}
-	if (!(code = signcore__publish(ctx, final, out_path))) {
-		int i;
-		for (i = 0; i < t.ntmp; i++)
-			if (t.tmp[i] == final) {
-				free(t.tmp[i]);
-				t.tmp[i] = NULL;
-			}
-	}
+	code = publish_final(ctx, &t, final, out_path);
 done:
 	signcore__ltv_free(&l);
 	sk_X509_pop_free(certs, X509_free);
@@ -1613,7 +1622,7 @@ int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path, const void 
 	size_t toklen = 0, cmslen = 0;
 	tmpset t = { { 0 }, 0 };
 	STACK_OF(X509) *certs = NULL;
-	const char *tmp, *final;
+	const char *tmp;
 	char *hexs = NULL;
 	int code = SIGNCORE_OK;
 
@@ -1656,10 +1665,7 @@ int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path, const void 
 		}
 		if (!(trust = signcore__trust_store(ctx, o.trust_files, o.trust_count, &code)))
 			goto done;
-		tsa.urls = o.tsa_urls;
-		tsa.count = o.tsa_count;
-		tsa.userpwd = o.tsa_auth;
-		tsa.trust = trust;
+		tsa_from(&tsa, &o, trust);
 	}
 	certs = sk_X509_new_null();
 	{
@@ -1703,7 +1709,6 @@ int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path, const void 
 			code = make_cms(ctx, p.signer, &co, &tsa, o.level >= SIGNCORE_LEVEL_B_T, p.hash, p.hashlen,
 				signature, signature_len, &token, &toklen, &cms);
 			if (!code) {
-				int i;
 				cmsder = OPENSSL_malloc(cms.len);
 				if (!cmsder)
 					code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
@@ -1711,12 +1716,7 @@ int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path, const void 
 					memcpy(cmsder, cms.p, cms.len);
 					cmslen = cms.len;
 				}
-				X509_up_ref(p.signer->cert);
-				sk_X509_push(certs, p.signer->cert);
-				for (i = 0; i < sk_X509_num(p.signer->chain); i++) {
-					X509_up_ref(sk_X509_value(p.signer->chain, i));
-					sk_X509_push(certs, sk_X509_value(p.signer->chain, i));
-				}
+				push_certs(certs, p.signer->cert, p.signer->chain);
 			}
 		}
 	}
@@ -1743,31 +1743,9 @@ int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path, const void 
 	}
 	fclose(out);
 	out = NULL;
-	final = tmp;
-	if (o.level >= SIGNCORE_LEVEL_B_LT) {
-		const char *next = tmp_new(ctx, &t, out_path, &code);
-		if (!next)
-			goto done;
-		if (token)
-			signcore__token_certs(token, toklen, certs);
-		if ((code = add_dss_file(ctx, final, o.password, next, certs, trust, o.allow_missing_revocation)))
-			goto done;
-		final = next;
-	}
-	if (o.level >= SIGNCORE_LEVEL_B_LTA) {
-		const char *next = tmp_new(ctx, &t, out_path, &code);
-		if (!next || (code = docts_file(ctx, final, o.password, next, &tsa)))
-			goto done;
-		final = next;
-	}
-	if (!(code = signcore__publish(ctx, final, out_path))) {
-		int i;
-		for (i = 0; i < t.ntmp; i++)
-			if (t.tmp[i] == final) {
-				free(t.tmp[i]);
-				t.tmp[i] = NULL;
-			}
-	}
+	if (token)
+		signcore__token_certs(token, toklen, certs);
+	code = extend_and_publish(ctx, &t, tmp, o.password, out_path, &o, certs, &tsa);
 done:
 	if (out)
 		fclose(out);

@@ -51,36 +51,8 @@ done
 mkdir -p "$work"
 
 # ---- signcore ------------------------------------------------------------
-if [ -z "$signcore" ]; then
-	if [ -x "$root/tools/signcore" ]; then
-		signcore="$root/tools/signcore"
-	elif command -v signcore >/dev/null; then
-		signcore=$(command -v signcore)
-	else
-		note "no signcore given or found: building one in $work/build"
-		( cd "$root" && { [ -x configure ] || autoreconf -fi; } ) >"$work/build.log" 2>&1 ||
-			die "autoreconf failed, see $work/build.log"
-		mkdir -p "$work/build"
-		( cd "$work/build" && "$root/configure" && make -j"$(nproc)" tools/signcore ) >>"$work/build.log" 2>&1 ||
-			die "build failed, see $work/build.log"
-		signcore="$work/build/tools/signcore"
-	fi
-fi
-[ -x "$signcore" ] || die "signcore not executable: $signcore"
-signcore=$(cd "$(dirname "$signcore")" && pwd)/$(basename "$signcore")
-if head -c 4096 "$signcore" | grep -q 'temporary wrapper script for'; then
-	# libtool wrapper: time the real program, with the library path the
-	# wrapper would have set (it execs "$progdir/$program").
-	prog=$(sed -n "s/^  program='\{0,1\}\([^']*\)'\{0,1\}\$/\1/p; s/^  program=lt-'\([^']*\)'\$/lt-\1/p" "$signcore" | head -n1)
-	# shellcheck disable=SC2016 # the $ is literal text in the wrapper
-	libdir=$(sed -n 's/^ *LD_LIBRARY_PATH="\(.*\):\$LD_LIBRARY_PATH"$/\1/p' "$signcore" | head -n1)
-	real="$(dirname "$signcore")/.libs/${prog:-signcore}"
-	[ -x "$real" ] || real="$(dirname "$signcore")/.libs/signcore"
-	[ -x "$real" ] || die "libtool wrapper $signcore: cannot find the real binary"
-	note "$signcore is a libtool wrapper; timing $real (LD_LIBRARY_PATH=$libdir)"
-	signcore=$real
-	export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+. "$here/lib.sh"
+resolve_signcore
 export SIGNCORE_FONT_DIR="${SIGNCORE_FONT_DIR:-$root/fonts}"
 sc_version=$("$signcore" --version) || die "$signcore --version failed"
 

@@ -44,3 +44,20 @@ resolve_signcore()
 		export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 	fi
 }
+
+# check_busy: set $busy to how busy the CPUs are (percent, all CPUs over
+# 1 s) and warn when other work would make the numbers noisy. (The load
+# average would also count this script's own set-up work.)
+check_busy()
+{
+	busy=$(python3 -c '
+import time
+def snap():
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(v), v[3] + v[4]  # total, idle + iowait
+t0, i0 = snap(); time.sleep(1); t1, i1 = snap()
+print(round(100.0 * (1 - (i1 - i0) / max(1, t1 - t0))))')
+	if [ "$busy" -gt 15 ]; then
+		note "warning: the CPUs were ${busy}% busy with other work just before timing: numbers will be noisy"
+	fi
+}

@@ -195,20 +195,7 @@ if peer == "1":
 json.dump(cases, open(cases_path, "w"), indent=1)
 EOF
 
-# How busy is the machine right now (all CPUs, over 1 s)? The load average
-# would also count this script's own set-up work of the last minute.
-busy=$(python3 - <<'EOF'
-import time
-def snap():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v), v[3] + v[4]  # total, idle + iowait
-t0, i0 = snap(); time.sleep(1); t1, i1 = snap()
-print(round(100.0 * (1 - (i1 - i0) / max(1, t1 - t0))))
-EOF
-)
-if [ "$busy" -gt 15 ]; then
-	note "warning: the CPUs were ${busy}% busy with other work just before timing: numbers will be noisy"
-fi
+check_busy
 note "timing: $runs runs per command (interleaved) after $warmup warm-ups"
 python3 "$here/bench.py" --runs "$runs" --warmup "$warmup" --cases "$cases" \
 	--out "$work/table.md" --json "$work/results.json" >/dev/null

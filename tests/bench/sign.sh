@@ -333,19 +333,7 @@ if inproc == "1":
 json.dump(cases, open(cases_path, "w"), indent=1)
 EOF
 
-# How busy is the machine right now (all CPUs, over 1 s)?
-busy=$(python3 - <<'EOF'
-import time
-def snap():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v), v[3] + v[4]  # total, idle + iowait
-t0, i0 = snap(); time.sleep(1); t1, i1 = snap()
-print(round(100.0 * (1 - (i1 - i0) / max(1, t1 - t0))))
-EOF
-)
-if [ "$busy" -gt 15 ]; then
-	note "warning: the CPUs were ${busy}% busy with other work just before timing: numbers will be noisy"
-fi
+check_busy
 note "timing: $runs runs per command (interleaved) after $warmup warm-ups; in-process $inproc_runs iterations"
 unavail_args=()
 for u in "${unavailable[@]}"; do unavail_args+=(--unavailable "$u"); done

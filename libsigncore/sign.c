@@ -517,8 +517,8 @@ static void set_sigflags(fz_context *fz, pdf_document *pdf)
 
 /* ------------------------------------------------------- the appearance */
 
-static void signature_appearance(signcore_doc *doc, pdf_obj *field, const signcore_signer *s,
-	const signcore_sign_options *o, const char *name, long long when)
+static void signature_appearance(signcore_doc *doc, pdf_obj *field, const signcore_sign_options *o,
+	const char *name, long long when)
 {
 	signcore_ctx *ctx = doc->ctx;
 	fz_context *fz = ctx->fz;
@@ -532,7 +532,6 @@ static void signature_appearance(signcore_doc *doc, pdf_obj *field, const signco
 	pdf_obj *ap;
 	int code;
 
-	(void)s;
 	if (w <= 0 || h <= 0)
 		return; /* invisible */
 	if (rotate == 90 || rotate == 270) {
@@ -853,7 +852,7 @@ static int extend_and_publish(signcore_ctx *ctx, tmpset *t, const char *final, c
 /* ISO 32000-2 (12.8.2.2.2): updates that only add a DSS or document
  * time-stamps are not changes under DocMDP, so TIMESTAMP_ONLY skips the
  * P=1 refusal. */
-static int check_doc_signable(signcore_doc *doc, const signcore_sign_options *o, int certifying, int timestamp_only)
+static int check_doc_signable(signcore_doc *doc, int certifying, int timestamp_only)
 {
 	signcore_ctx *ctx = doc->ctx;
 	fz_context *fz = ctx->fz;
@@ -867,7 +866,6 @@ static int check_doc_signable(signcore_doc *doc, const signcore_sign_options *o,
 	}
 	fz_catch(fz)
 		return signcore__caught(ctx, SIGNCORE_EBADINPUT, "reading the signatures");
-	(void)o;
 	if (p == 1 && !timestamp_only)
 		return signcore__err(ctx, SIGNCORE_ESIGNED,
 			"the document is certified with no changes allowed (DocMDP P=1): it cannot be signed again");
@@ -906,7 +904,6 @@ static int ensure_appendable(signcore_doc **docp, tmpset *t, const char *out, si
 }
 
 typedef struct {
-	int kind;                        /* KIND_CMS or KIND_PREPARE */
 	signcore_hash_target target;
 	unsigned char *digest;
 	size_t *digest_len;
@@ -914,11 +911,11 @@ typedef struct {
 } prep_args;
 
 static int write_pending(signcore_ctx *ctx, const char *pdfpath, const char *pending, sc_psigner *ps,
-	pdf_document *pdf, pdf_obj *v, const signcore_sign_options *o, signcore_hash_target target);
+	pdf_obj *v, const signcore_sign_options *o, signcore_hash_target target);
 
 /* The field, its appearance, the signature dictionary and the DocMDP or
  * FieldMDP entries of a new signature. */
-static int setup_signature(signcore_doc *doc, const signcore_signer *signer, const signcore_sign_options *o,
+static int setup_signature(signcore_doc *doc, const signcore_sign_options *o,
 	size_t reserve, const char *name, long long when, pdf_obj **fieldp, pdf_obj **vp)
 {
 	signcore_ctx *ctx = doc->ctx;
@@ -931,7 +928,7 @@ static int setup_signature(signcore_doc *doc, const signcore_signer *signer, con
 	fz_var(code);
 	fz_try(fz) {
 		field = signature_field(doc, o, "Signature", 0);
-		signature_appearance(doc, field, signer, o, name, when);
+		signature_appearance(doc, field, o, name, when);
 		v = new_sig_dict(ctx, doc->pdf, o, KIND_CMS, reserve, name, when);
 		pdf_dict_put(fz, field, PDF_NAME(V), v);
 		set_sigflags(fz, doc->pdf);
@@ -1007,9 +1004,6 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 		code = signcore__err(ctx, SIGNCORE_EINVAL, "unknown PAdES level %d", o.level);
 		goto done;
 	}
-	if (o.pkcs7 && o.level > SIGNCORE_LEVEL_B_B && !prep) {
-		/* Allowed: a time-stamped adbe.pkcs7 signature; it is just not PAdES. */
-	}
 	if (!prep && !signer->key) {
 		code = signcore__err(ctx, SIGNCORE_EINVAL,
 			"the signer has a certificate but no private key: use external signing (prepare/embed)");
@@ -1022,22 +1016,20 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 			code = signcore__err(ctx, SIGNCORE_EINVAL, "level B-T and above need a time-stamp authority (TSA URL)");
 			goto done;
 		}
-	}
-	if (!prep && o.level >= SIGNCORE_LEVEL_B_T) {
 		if (!(trust = signcore__trust_store(ctx, o.trust_files, o.trust_count, &code)))
 			goto done;
 		tsa_from(&tsa, &o, trust);
 		ps->tsa = &tsa;
 		ps->want_ts = 1;
 	}
-	if ((code = check_doc_signable(doc, &o, o.certify != SIGNCORE_CERTIFY_NONE, 0)))
+	if ((code = check_doc_signable(doc, o.certify != SIGNCORE_CERTIFY_NONE, 0)))
 		goto done;
 	if ((code = ensure_appendable(&doc, &t, out_path, &owned)))
 		goto done;
 
 	name = o.name && *o.name ? o.name : signer->name;
 	ps->reserve = signcore__cms_estimate(signer) + (ps->want_ts ? (ctx->token_size ? ctx->token_size + 1024 : TS_RESERVE) : 0);
-	if ((code = setup_signature(doc, signer, &o, ps->reserve, name, when, &field, &v)))
+	if ((code = setup_signature(doc, &o, ps->reserve, name, when, &field, &v)))
 		goto done;
 	if (prep) {
 		ps->prepare_attrs = prep->target == SIGNCORE_HASH_SIGNED_ATTRS;
@@ -1048,7 +1040,7 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 	if ((code = write_signed(ctx, doc->pdf, field, v, ps, tmp)))
 		goto done;
 	if (prep) {
-		code = write_pending(ctx, tmp, prep->pending, ps, doc->pdf, v, &o, prep->target);
+		code = write_pending(ctx, tmp, prep->pending, ps, v, &o, prep->target);
 		if (!code) {
 			const unsigned char *h = ps->prepare_attrs ? NULL : ps->hash;
 			unsigned char ah[EVP_MAX_MD_SIZE];
@@ -1115,7 +1107,7 @@ int signcore_timestamp(signcore_doc *doc, const char *out_path, const signcore_s
 	o = *opts;
 	if (!o.tsa_count)
 		return signcore__err(ctx, SIGNCORE_EINVAL, "a document time-stamp needs a TSA URL");
-	if ((code = check_doc_signable(doc, &o, 0, 1)))
+	if ((code = check_doc_signable(doc, 0, 1)))
 		return code;
 	if (!(trust = signcore__trust_store(ctx, o.trust_files, o.trust_count, &code)))
 		return code;
@@ -1288,7 +1280,7 @@ static int copy_file(FILE *from, FILE *to, long long n)
 }
 
 static int write_pending(signcore_ctx *ctx, const char *pdfpath, const char *pending, sc_psigner *ps,
-	pdf_document *pdf, pdf_obj *v, const signcore_sign_options *o, signcore_hash_target target)
+	pdf_obj *v, const signcore_sign_options *o, signcore_hash_target target)
 {
 	fz_context *fz = ctx->fz;
 	pdf_obj *br = pdf_dict_get(fz, v, PDF_NAME(ByteRange));
@@ -1299,7 +1291,6 @@ static int write_pending(signcore_ctx *ctx, const char *pdfpath, const char *pen
 	long long pdflen;
 	int i, n, code = SIGNCORE_OK;
 
-	(void)pdf;
 	if (pdf_array_len(fz, br) != 4) {
 		code = signcore__err(ctx, SIGNCORE_EINTERNAL, "the prepared signature has no byte range");
 		goto done;
@@ -1374,7 +1365,6 @@ int signcore_sign_prepare(signcore_doc *doc, const signcore_signer *signer, cons
 
 	if (!doc || !pending_path || !digest || !digest_len)
 		return doc ? signcore__err(doc->ctx, SIGNCORE_EINVAL, "signcore_sign_prepare: NULL argument") : SIGNCORE_EINVAL;
-	p.kind = KIND_PREPARE;
 	p.target = target;
 	p.digest = digest;
 	p.digest_len = digest_len;
@@ -1545,12 +1535,8 @@ static int check_full_cms(signcore_ctx *ctx, pending *p, const signcore_signer *
 	ASN1_OCTET_STRING *md_attr;
 	X509_ALGOR *dig = NULL;
 	const EVP_MD *md;
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned int hl;
-	int i, code = SIGNCORE_OK;
-	FILE *dummy = NULL;
+	int i;
 
-	(void)dummy;
 	if (!sis || sk_CMS_SignerInfo_num(sis) != 1) {
 		sk_X509_free(extra);
 		return signcore__err(ctx, SIGNCORE_EBADINPUT, "the CMS must have exactly one signer");
@@ -1580,15 +1566,13 @@ static int check_full_cms(signcore_ctx *ctx, pending *p, const signcore_signer *
 		sk_X509_free(extra);
 		return signcore__err(ctx, SIGNCORE_ECRYPTO, "the CMS has no message digest (signed attributes) or an unknown digest");
 	}
-	if (EVP_MD_get_type(md) == EVP_MD_get_type(p->md)) {
-		memcpy(h, p->hash, p->hashlen);
-		hl = p->hashlen;
-	} else {
+	if (EVP_MD_get_type(md) != EVP_MD_get_type(p->md)) {
 		sk_X509_free(extra);
 		return signcore__err(ctx, SIGNCORE_ECRYPTO, "the CMS uses %s but the signature was prepared with %s",
 			EVP_MD_get0_name(md), EVP_MD_get0_name(p->md));
 	}
-	if ((size_t)ASN1_STRING_length(md_attr) != hl || memcmp(ASN1_STRING_get0_data(md_attr), h, hl)) {
+	if ((size_t)ASN1_STRING_length(md_attr) != p->hashlen ||
+	    memcmp(ASN1_STRING_get0_data(md_attr), p->hash, p->hashlen)) {
 		sk_X509_free(extra);
 		return signcore__err(ctx, SIGNCORE_ECRYPTO, "the CMS signs another document (its message digest does not match)");
 	}
@@ -1606,7 +1590,7 @@ static int check_full_cms(signcore_ctx *ctx, pending *p, const signcore_signer *
 		sk_X509_pop_free(c, X509_free);
 	}
 	sk_X509_free(extra);
-	return code;
+	return SIGNCORE_OK;
 }
 
 int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path, const void *signature, size_t signature_len,

@@ -595,7 +595,7 @@ int signcore__md_hash(signcore_ctx *ctx, const EVP_MD *md, const void *data, siz
 	return SIGNCORE_OK;
 }
 
-static EVP_PKEY_CTX *sig_ctx(signcore_ctx *ctx, const signcore_signer *s, EVP_PKEY *key,
+static EVP_PKEY_CTX *sig_ctx(const signcore_signer *s, EVP_PKEY *key,
 	const sc_cms_opts *o, int verify)
 {
 	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
@@ -618,7 +618,6 @@ static EVP_PKEY_CTX *sig_ctx(signcore_ctx *ctx, const signcore_signer *s, EVP_PK
 	}
 	return pc;
 fail:
-	(void)ctx;
 	EVP_PKEY_CTX_free(pc);
 	return NULL;
 }
@@ -637,7 +636,7 @@ int signcore__cms_sign(signcore_ctx *ctx, const signcore_signer *s, const sc_cms
 		return signcore__err(ctx, SIGNCORE_EINVAL, "the signer has no private key (external signing)");
 	if ((code = signcore__md_hash(ctx, o->md, attrs->p, attrs->len, h, &hl)))
 		return code;
-	if (!(pc = sig_ctx(ctx, s, s->key, o, 0)))
+	if (!(pc = sig_ctx(s, s->key, o, 0)))
 		return signcore__ossl_err(ctx, SIGNCORE_ECRYPTO, "cannot set up the signature");
 	if (EVP_PKEY_sign(pc, NULL, &n, h, hl) <= 0 || !(*sig = OPENSSL_malloc(n)) ||
 	    EVP_PKEY_sign(pc, *sig, &n, h, hl) <= 0) {
@@ -692,7 +691,7 @@ int signcore__cms_check_raw(signcore_ctx *ctx, const signcore_signer *s, const s
 			*siglen = n;
 		}
 	}
-	if (!(pc = sig_ctx(ctx, s, s->pub, o, 1)))
+	if (!(pc = sig_ctx(s, s->pub, o, 1)))
 		return signcore__ossl_err(ctx, SIGNCORE_ECRYPTO, "cannot set up signature verification");
 	ok = EVP_PKEY_verify(pc, *sig, *siglen, h, hl);
 	EVP_PKEY_CTX_free(pc);

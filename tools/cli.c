@@ -166,21 +166,21 @@ char *cli_read_all(const char *path, size_t *len)
 	return buf;
 }
 
-/* The password comes from a file or the environment, never the command
- * line, where other users of the machine could read it. */
-static int get_password(const cli_args *a, char **out)
+/* Passwords come from a file or the environment, never the command line,
+ * where other users of the machine could read them. */
+int cli_secret(const char *file, const char *env, char **out)
 {
 	*out = NULL;
-	if (a->password_env) {
-		const char *v = getenv(a->password_env);
+	if (env) {
+		const char *v = getenv(env);
 		if (!v) {
-			cli_error("--password-env: the variable %s is not set", a->password_env);
+			cli_error("--password-env: the variable %s is not set", env);
 			return EXIT_BADINPUT;
 		}
 		*out = strdup(v);
-	} else if (a->password_file) {
+	} else if (file) {
 		size_t len;
-		char *p = cli_read_all(a->password_file, &len);
+		char *p = cli_read_all(file, &len);
 		if (!p)
 			return EXIT_BADINPUT;
 		while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
@@ -188,6 +188,14 @@ static int get_password(const cli_args *a, char **out)
 		*out = p;
 	}
 	return 0;
+}
+
+void cli_wipe(char *secret)
+{
+	if (secret) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
 }
 
 int cli_open(signcore_ctx *ctx, const cli_args *a, signcore_doc **doc)
@@ -200,7 +208,7 @@ int cli_open(signcore_ctx *ctx, const cli_args *a, signcore_doc **doc)
 		cli_error("no input PDF given (see --help)");
 		return EXIT_BADINPUT;
 	}
-	if ((rc = get_password(a, &password)))
+	if ((rc = cli_secret(a->password_file, a->password_env, &password)))
 		return rc;
 	oo.password = password;
 	if (!strcmp(a->input, "-")) {
@@ -215,10 +223,7 @@ int cli_open(signcore_ctx *ctx, const cli_args *a, signcore_doc **doc)
 	} else {
 		code = signcore_doc_open(ctx, doc, a->input, &oo);
 	}
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
+	cli_wipe(password);
 	if (code)
 		return cli_fail(ctx, code);
 	return 0;

@@ -44,6 +44,11 @@ int cli_parse(int argc, char **argv, cli_args *a, const char *usage, int want_ou
 int cli_ctx_new(signcore_ctx **ctx);
 /* Read PATH ("-" = stdin) whole. NULL with a message printed on failure. */
 char *cli_read_all(const char *path, size_t *len);
+/* A password from FILE (first line) or the environment variable ENV;
+ * *OUT is NULL when neither is given. Returns an exit code. */
+int cli_secret(const char *file, const char *env, char **out);
+/* Overwrite and free a password. */
+void cli_wipe(char *secret);
 /* Open the input PDF (path or stdin) with the password options. */
 int cli_open(signcore_ctx *ctx, const cli_args *a, signcore_doc **doc);
 /* Save the document to the output (path or stdout) atomically. */

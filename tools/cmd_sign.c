@@ -73,18 +73,6 @@ typedef struct {
 	int page, invisible, pss, prepare, lta, allow_missing, quiet;
 } sign_args;
 
-static char *read_secret_file(const char *path)
-{
-	size_t len;
-	char *p = cli_read_all(path, &len);
-
-	if (!p)
-		return NULL;
-	while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
-		p[--len] = 0;
-	return p;
-}
-
 /* Read a password on the terminal with echo off. */
 static char *prompt_password(const char *what)
 {
@@ -120,29 +108,11 @@ static char *prompt_password(const char *what)
  * NULL when none applies. Returns an exit code. */
 static int secret(const char *file, const char *env, const char *prompt, char **out)
 {
-	*out = NULL;
-	if (env) {
-		const char *v = getenv(env);
-		if (!v) {
-			cli_error("the variable %s is not set", env);
-			return EXIT_BADINPUT;
-		}
-		*out = strdup(v);
-	} else if (file) {
-		if (!(*out = read_secret_file(file)))
-			return EXIT_BADINPUT;
-	} else if (prompt && isatty(STDIN_FILENO)) {
-		*out = prompt_password(prompt);
-	}
-	return 0;
-}
+	int rc = cli_secret(file, env, out);
 
-static void wipe(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
+	if (!rc && !file && !env && prompt && isatty(STDIN_FILENO))
+		*out = prompt_password(prompt);
+	return rc;
 }
 
 static int parse_args(int argc, char **argv, sign_args *a, const char *usage, int *help)
@@ -266,7 +236,7 @@ static void setup_free(sign_setup *s)
 	json_decref(s->ap_json);
 	free(s->image);
 	free(s->locks);
-	wipe(s->tsa_auth);
+	cli_wipe(s->tsa_auth);
 }
 
 static int load_appearance(const char *arg, sign_setup *s)
@@ -426,7 +396,7 @@ static int open_pdf(signcore_ctx *ctx, const sign_args *a, signcore_doc **doc)
 		return rc;
 	oo.password = pw;
 	code = signcore_doc_open(ctx, doc, a->input, &oo);
-	wipe(pw);
+	cli_wipe(pw);
 	if (code)
 		return cli_fail(ctx, code);
 	return 0;
@@ -459,7 +429,7 @@ static int load_signer(signcore_ctx *ctx, const sign_args *a, int need_key, sign
 		cli_error("%s: no credentials: give --p12 FILE or --key FILE --cert FILE", a->cmd);
 		return EXIT_BADINPUT;
 	}
-	wipe(pw);
+	cli_wipe(pw);
 	if (code)
 		return cli_fail(ctx, code);
 	return 0;
@@ -616,7 +586,7 @@ static int do_embed(signcore_ctx *ctx, const sign_args *a, sign_setup *s)
 	s->o.password = pw;
 	code = signcore_sign_embed(ctx, a->embed, sig, len, cert, a->output, &s->o);
 	rc = code ? cli_fail(ctx, code) : 0;
-	wipe(pw);
+	cli_wipe(pw);
 	free(sig);
 	signcore_signer_free(cert);
 	return rc;

@@ -457,6 +457,109 @@ SIGNCORE_API int signcore_sign_embed(signcore_ctx *ctx, const char *pending_path
 	const void *signature, size_t signature_len, const signcore_signer *cert_signer,
 	const char *out_path, const signcore_sign_options *opts);
 
+/* ------------------------------------------------------------ verification */
+
+/*
+ * Verification returns a report, not an error: a signature that fails is a
+ * result. Only input that cannot be read at all (not a PDF, a wrong or
+ * missing password, a file that cannot be opened) is an error code.
+ */
+typedef struct signcore_report signcore_report;
+
+typedef enum {
+	SIGNCORE_VERDICT_VALID = 0,   /* every signature intact and trusted, no disallowed change */
+	SIGNCORE_VERDICT_INVALID = 1  /* a signature failed, or the file has none */
+} signcore_verdict;
+
+typedef enum {
+	SIGNCORE_SIGKIND_APPROVAL = 0,
+	SIGNCORE_SIGKIND_CERTIFICATION = 1, /* DocMDP */
+	SIGNCORE_SIGKIND_TIMESTAMP = 2,     /* document time-stamp (ETSI.RFC3161) */
+	SIGNCORE_SIGKIND_UNSIGNED = 3       /* an empty signature field */
+} signcore_sig_kind;
+
+/* What changed after a signature, from the most harmless up. */
+typedef enum {
+	SIGNCORE_CHANGES_NONE = 0,        /* the signature covers the whole file */
+	SIGNCORE_CHANGES_LTV = 1,         /* only /DSS and document time-stamps */
+	SIGNCORE_CHANGES_FORM = 2,        /* + form filling and further signatures */
+	SIGNCORE_CHANGES_ANNOTATIONS = 3, /* + annotations added, changed or removed */
+	SIGNCORE_CHANGES_DISALLOWED = 4   /* page content, page tree, resources, catalog, ... */
+} signcore_changes;
+
+typedef enum {
+	SIGNCORE_CHECK_OK = 0,
+	SIGNCORE_CHECK_FAILED = 1,
+	SIGNCORE_CHECK_ABSENT = 2  /* nothing to check (no time-stamp, no revocation data) */
+} signcore_check;
+
+/* One signature field, in revision order. Strings are UTF-8 or NULL and
+ * are owned by the report. Times are ISO 8601 UTC ("2026-11-21T10:10:00Z"). */
+typedef struct {
+	signcore_sig_kind kind;
+	const char *field;
+	const char *subfilter;
+	int revision;                 /* revision the signature closes (1 = first); 0 = unsigned */
+	const char *signer;           /* subject of the signing (or TSA) certificate */
+	const char *issuer;
+	const char *serial;           /* hex */
+	const char *claimed_time;     /* /M: claimed by the signer, not proven */
+	const char *name, *reason, *location, *contact;
+	int docmdp;                   /* certification: P (1-3); 0 for other kinds */
+	const char *digest_algorithm;
+	const char *signature_algorithm;
+	signcore_check integrity;     /* ByteRange, digest, CMS signature, signed attributes */
+	const char *integrity_detail;
+	int whole_file;               /* the signed revision is the whole file */
+	signcore_changes changes;     /* after the signature */
+	int changes_permitted;        /* by DocMDP / FieldMDP (and our policy without them) */
+	const char *changes_detail;
+	signcore_check trust;         /* chain to an anchor, validity at the validation time, key usage */
+	const char *trust_detail;
+	const char *validation_time;
+	const char *validation_time_source; /* "signature time-stamp", "claimed (/M)", "current time" */
+	signcore_check timestamp;     /* signature-time-stamp, or the token of a document time-stamp */
+	const char *timestamp_time;   /* genTime */
+	const char *timestamp_authority;
+	const char *timestamp_detail;
+	signcore_check revocation;    /* OK: not revoked per embedded (or, online, fetched) data */
+	const char *revocation_detail;
+	const char *level;            /* "B-B" .. "B-LTA", "not PAdES (adbe.pkcs7.detached)", NULL */
+	int valid;
+	const char *summary;          /* one line */
+} signcore_sig_report;
+
+#define SIGNCORE_VERIFY_OPTIONS_VERSION 1
+typedef struct {
+	unsigned int version;
+	const char *const *trust_files; /* PEM files of trust anchors */
+	size_t trust_count;
+	int trust_system;               /* also trust the system's store */
+	int online;                     /* fetch OCSP/CRL when nothing is embedded */
+	const char *password;           /* of an encrypted PDF */
+	long long now;                  /* 0 = the current time */
+} signcore_verify_options;
+#define SIGNCORE_VERIFY_OPTIONS_INIT { SIGNCORE_VERIFY_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0 }
+
+/*
+ * Verify every signature of the PDF at PATH ("-" is not accepted: read it
+ * with signcore_verify_memory). Errors: SIGNCORE_EINVAL, SIGNCORE_ENOTFOUND,
+ * SIGNCORE_EIO, SIGNCORE_EBADINPUT (not a PDF), SIGNCORE_ENEEDPASS,
+ * SIGNCORE_EPASSWORD, SIGNCORE_EBADINPUT for bad trust anchor files.
+ */
+SIGNCORE_API int signcore_verify(signcore_ctx *ctx, const char *path,
+	const signcore_verify_options *opts, signcore_report **out);
+SIGNCORE_API int signcore_verify_memory(signcore_ctx *ctx, const void *data, size_t len,
+	const signcore_verify_options *opts, signcore_report **out);
+SIGNCORE_API signcore_verdict signcore_report_verdict(const signcore_report *report);
+/* One line saying why (borrowed). */
+SIGNCORE_API const char *signcore_report_reason(const signcore_report *report);
+SIGNCORE_API size_t signcore_report_count(const signcore_report *report);
+SIGNCORE_API const signcore_sig_report *signcore_report_signature(const signcore_report *report, size_t i);
+/* The whole report as JSON (release with signcore_free). */
+SIGNCORE_API int signcore_report_json(const signcore_report *report, char **json);
+SIGNCORE_API void signcore_report_free(signcore_report *report);
+
 /* -------------------------------------------------------------------- dates */
 
 /*

@@ -62,5 +62,6 @@ int cmd_flatten(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_timestamp(int argc, char **argv);
 int cmd_ltv(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

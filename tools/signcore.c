@@ -1,5 +1,5 @@
 /*
- * signcore: stamp, fill, flatten (and later sign and verify) PDF files.
+ * signcore: stamp, fill, flatten, sign and verify PDF files.
  * SPDX-License-Identifier: AGPL-3.0-or-later
  */
 #include "cli.h"
@@ -20,6 +20,7 @@ static const struct {
 	{ "sign", cmd_sign, "sign with PAdES (B-B to B-LTA), visible or not; external signing" },
 	{ "timestamp", cmd_timestamp, "add a document time-stamp" },
 	{ "ltv", cmd_ltv, "add long-term validation data (B-LT, B-LTA) to signed files" },
+	{ "verify", cmd_verify, "verify every signature: integrity, changes, trust, PAdES level" },
 };
 
 static void usage(FILE *f)

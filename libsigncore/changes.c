@@ -361,8 +361,10 @@ int signcore__revisions(const unsigned char *d, size_t n, size_t **ends, int *co
 typedef struct {
 	fz_context *fz;
 	pdf_document *a, *b;
-	/* Pairs of object numbers being compared, to stop on cycles. */
-	unsigned long long *seen;
+	/* Memo of compared pairs of object numbers: 1 equal or being compared
+	 * (cycles are assumed equal), 2 different. Open addressing. */
+	unsigned long long *keys;
+	unsigned char *vals;
 	size_t nseen, cap;
 	sc_diff *out;
 } cmp;
@@ -406,27 +408,63 @@ static int same_entry(fz_context *fz, pdf_document *a, pdf_document *b, int num,
 	return 1;
 }
 
-static int seen_pair(cmp *c, int x, int y)
+static size_t memo_slot(const cmp *c, unsigned long long key)
+{
+	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & (c->cap - 1);
+
+	while (c->vals[i] && c->keys[i] != key)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+/* The memo entry of the pair (X, Y), created as "being compared" (returns 0
+ * then) if it is new. */
+static unsigned char *memo(cmp *c, int x, int y, int *found)
 {
 	unsigned long long key = ((unsigned long long)(unsigned)x << 32) | (unsigned)y;
 	size_t i;
 
-	for (i = 0; i < c->nseen; i++)
-		if (c->seen[i] == key)
-			return 1;
-	if (c->nseen == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		unsigned long long *s = realloc(c->seen, cap * sizeof *s);
-		if (!s)
+	if (c->nseen * 2 >= c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024, old = c->cap, j;
+		unsigned long long *ok = c->keys;
+		unsigned char *ov = c->vals;
+		c->keys = calloc(cap, sizeof *c->keys);
+		c->vals = calloc(cap, 1);
+		if (!c->keys || !c->vals) {
+			free(c->keys);
+			free(c->vals);
+			c->keys = ok;
+			c->vals = ov;
 			fz_throw(c->fz, FZ_ERROR_GENERIC, "out of memory");
-		c->seen = s;
+		}
 		c->cap = cap;
+		for (j = 0; j < old; j++)
+			if (ov[j]) {
+				size_t k = memo_slot(c, ok[j]);
+				c->keys[k] = ok[j];
+				c->vals[k] = ov[j];
+			}
+		free(ok);
+		free(ov);
 	}
-	c->seen[c->nseen++] = key;
-	return 0;
+	i = memo_slot(c, key);
+	*found = c->vals[i] != 0;
+	if (!*found) {
+		c->keys[i] = key;
+		c->vals[i] = 1;
+		c->nseen++;
+	}
+	return &c->vals[i];
 }
 
 static int eq(cmp *c, pdf_obj *x, pdf_obj *y, int depth);
+
+/* Keys that point back up the tree (page to parent, annotation to page,
+ * field to parent field): what they point at is compared on its own. */
+static int back_pointer(fz_context *fz, const char *key, pdf_obj *v)
+{
+	return !strcmp(key, "Parent") || (!strcmp(key, "P") && pdf_is_indirect(fz, v));
+}
 
 static int eq_streams(cmp *c, pdf_obj *x, pdf_obj *y)
 {
@@ -463,7 +501,7 @@ static int eq_dict(cmp *c, pdf_obj *x, pdf_obj *y, const char *const *skip, int 
 		for (k = 0; skip && skip[k]; k++)
 			if (!strcmp(skip[k], key))
 				break;
-		if (skip && skip[k])
+		if ((skip && skip[k]) || back_pointer(fz, key, pdf_dict_get_val(fz, x, i)))
 			continue;
 		counted++;
 		if (!eq(c, pdf_dict_get_val(fz, x, i), pdf_dict_gets(fz, y, key), depth + 1))
@@ -475,36 +513,17 @@ static int eq_dict(cmp *c, pdf_obj *x, pdf_obj *y, const char *const *skip, int 
 		for (k = 0; skip && skip[k]; k++)
 			if (!strcmp(skip[k], key))
 				break;
-		if (!(skip && skip[k]))
+		if (!(skip && skip[k]) && !back_pointer(fz, key, pdf_dict_get_val(fz, y, i)))
 			counted--;
 	}
 	return counted == 0;
 }
 
-static int eq(cmp *c, pdf_obj *x, pdf_obj *y, int depth)
+static int eq_resolved(cmp *c, pdf_obj *rx, pdf_obj *ry, int depth)
 {
 	fz_context *fz = c->fz;
-	pdf_obj *rx, *ry;
 	int i, n;
 
-	if (depth > 200)
-		return 0;
-	if (pdf_is_indirect(fz, x) && pdf_is_indirect(fz, y)) {
-		int nx = pdf_to_num(fz, x), ny = pdf_to_num(fz, y);
-		if (nx == ny && same_entry(fz, c->a, c->b, nx, 0))
-			return 1;
-		if (seen_pair(c, nx, ny))
-			return 1; /* already being compared higher up */
-		if (pdf_is_stream(fz, x) != pdf_is_stream(fz, y))
-			return 0;
-		if (pdf_is_stream(fz, x) && !eq_streams(c, x, y))
-			return 0;
-	} else if (pdf_is_indirect(fz, x) != pdf_is_indirect(fz, y)) {
-		if (pdf_is_stream(fz, x) || pdf_is_stream(fz, y))
-			return 0;
-	}
-	rx = pdf_resolve_indirect_chain(fz, x);
-	ry = pdf_resolve_indirect_chain(fz, y);
 	if (pdf_is_dict(fz, rx))
 		return pdf_is_dict(fz, ry) && eq_dict(c, rx, ry, NULL, depth);
 	if (pdf_is_array(fz, rx)) {
@@ -522,9 +541,43 @@ static int eq(cmp *c, pdf_obj *x, pdf_obj *y, int depth)
 	return !pdf_objcmp(fz, rx, ry);
 }
 
+/*
+ * Deep equality of X (in revision A) and Y (in revision B). An object whose
+ * xref entry is the same in both has the same bytes, but what it refers to
+ * may still have changed, so the walk always goes down to the leaves; the
+ * memo makes it visit each pair of objects once.
+ */
+static int eq(cmp *c, pdf_obj *x, pdf_obj *y, int depth)
+{
+	fz_context *fz = c->fz;
+	unsigned char *m;
+	int found, same;
+
+	if (depth > 200)
+		return 0;
+	if (pdf_is_indirect(fz, x) && pdf_is_indirect(fz, y)) {
+		int nx = pdf_to_num(fz, x), ny = pdf_to_num(fz, y);
+		int unchanged = nx == ny && same_entry(fz, c->a, c->b, nx, 0);
+		m = memo(c, nx, ny, &found);
+		if (found)
+			return *m == 1;
+		if (pdf_is_stream(fz, x) != pdf_is_stream(fz, y) ||
+		    (!unchanged && pdf_is_stream(fz, x) && !eq_streams(c, x, y)))
+			same = 0;
+		else
+			same = eq_resolved(c, pdf_resolve_indirect_chain(fz, x), pdf_resolve_indirect_chain(fz, y), depth);
+		/* The table may have grown: look the entry up again. */
+		m = memo(c, nx, ny, &found);
+		*m = same ? 1 : 2;
+		return same;
+	}
+	if (pdf_is_indirect(fz, x) != pdf_is_indirect(fz, y) && (pdf_is_stream(fz, x) || pdf_is_stream(fz, y)))
+		return 0;
+	return eq_resolved(c, pdf_resolve_indirect_chain(fz, x), pdf_resolve_indirect_chain(fz, y), depth);
+}
+
 static int obj_eq(cmp *c, pdf_obj *x, pdf_obj *y)
 {
-	c->nseen = 0;
 	return eq(c, x, y, 0);
 }
 
@@ -678,7 +731,7 @@ static void compare_fields(cmp *c, pdf_obj *forma, pdf_obj *formb)
 		collect_fields(fz, pdf_dict_get(fz, formb, PDF_NAME(Fields)), &lb, 0);
 		for (i = 0; i < lb.n; i++) {
 			pdf_obj *fa = find_field(&la, lb.v[i].num), *fb = lb.v[i].obj;
-			if (fa && same_entry(fz, c->a, c->b, lb.v[i].num, 0))
+			if (fa && obj_eq(c, fa, fb))
 				continue;
 			fz_free(fz, name);
 			name = NULL;
@@ -690,7 +743,7 @@ static void compare_fields(cmp *c, pdf_obj *forma, pdf_obj *formb)
 					signcore__diff_note(c->out, SIGNCORE_CHANGES_FORM, "signature field \"%s\" added", name);
 				else
 					signcore__diff_note(c->out, SIGNCORE_CHANGES_ANNOTATIONS, "form field \"%s\" added", name);
-			} else if (!obj_eq(c, fa, fb)) {
+			} else {
 				field_changed(c, fa, fb, name);
 			}
 		}
@@ -772,7 +825,6 @@ static void annot_changed(cmp *c, pdf_obj *xa, pdf_obj *xb, int page)
 	fz_context *fz = c->fz;
 	pdf_obj *a = pdf_resolve_indirect_chain(fz, xa), *b = pdf_resolve_indirect_chain(fz, xb);
 
-	c->nseen = 0;
 	if (pdf_name_eq(fz, pdf_dict_get(fz, b, PDF_NAME(Subtype)), PDF_NAME(Widget)) &&
 	    pdf_name_eq(fz, pdf_dict_get(fz, a, PDF_NAME(Subtype)), PDF_NAME(Widget)) &&
 	    eq_dict(c, a, b, fill_keys, 0)) {
@@ -842,24 +894,13 @@ static void compare_pages(cmp *c)
 	}
 	for (i = 0; i < na; i++) {
 		pdf_obj *pa = pdf_lookup_page_obj(fz, c->a, i), *pb = pdf_lookup_page_obj(fz, c->b, i);
-		int num = pdf_to_num(fz, pb);
-		if (num && num == pdf_to_num(fz, pa) && same_entry(fz, c->a, c->b, num, 0)) {
-			/* Same dictionary: only inherited attributes can differ. */
-			for (k = 0; k < (int)(sizeof inherited / sizeof inherited[0]); k++)
-				if (!obj_eq(c, pdf_dict_get_inheritable(fz, pa, inherited[k]),
-						pdf_dict_get_inheritable(fz, pb, inherited[k])))
-					break;
-			if (k < (int)(sizeof inherited / sizeof inherited[0]) && bad++ < 3)
-				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "page %d: inherited /%s changed", i + 1,
-					pdf_to_name(fz, inherited[k]));
-			continue;
-		}
-		c->nseen = 0;
-		if (!eq_dict(c, pdf_resolve_indirect_chain(fz, pa), pdf_resolve_indirect_chain(fz, pb), skip, 0)) {
+		pdf_obj *da = pdf_resolve_indirect_chain(fz, pa), *db = pdf_resolve_indirect_chain(fz, pb);
+		if (!eq_dict(c, da, db, skip, 0)) {
 			if (bad++ < 3)
 				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED,
-					num != pdf_to_num(fz, pa) ? "page %d replaced by another page object" :
-					"page %d: content, resources or geometry changed", i + 1);
+					pdf_to_num(fz, pb) != pdf_to_num(fz, pa) ? "page %d replaced by another page object" :
+					!obj_eq(c, pdf_dict_get(fz, da, PDF_NAME(Contents)), pdf_dict_get(fz, db, PDF_NAME(Contents))) ?
+					"page %d: content stream changed" : "page %d: resources or geometry changed", i + 1);
 			continue;
 		}
 		for (k = 0; k < (int)(sizeof inherited / sizeof inherited[0]); k++)
@@ -912,7 +953,7 @@ static void compare_catalogs(cmp *c)
 
 int signcore__diff(fz_context *fz, pdf_document *a, pdf_document *b, sc_diff *out)
 {
-	cmp c = { fz, a, b, NULL, 0, 0, out };
+	cmp c = { fz, a, b, NULL, NULL, 0, 0, out };
 	int code = 0;
 
 	fz_try(fz) {
@@ -923,7 +964,8 @@ int signcore__diff(fz_context *fz, pdf_document *a, pdf_document *b, sc_diff *ou
 		signcore__diff_note(out, SIGNCORE_CHANGES_DISALLOWED, "the update cannot be compared (%s)", fz_caught_message(fz));
 		code = -1;
 	}
-	free(c.seen);
+	free(c.keys);
+	free(c.vals);
 	return code;
 }
 

@@ -1279,7 +1279,7 @@ static const char *change_name(signcore_changes c)
 	switch (c) {
 	case SIGNCORE_CHANGES_NONE: return "none";
 	case SIGNCORE_CHANGES_LTV: return "validation data (DSS, document time-stamps)";
-	case SIGNCORE_CHANGES_FORM: return "form filling and signing";
+	case SIGNCORE_CHANGES_FORM: return "form filling and signatures";
 	case SIGNCORE_CHANGES_ANNOTATIONS: return "annotations";
 	default: return "disallowed changes";
 	}
@@ -1325,7 +1325,7 @@ static void check_changes(vstate *vs, vsig *s, long long trailing)
 	if (r->changes == SIGNCORE_CHANGES_NONE)
 		r->changes_detail = keep(rep, r->whole_file ? "the signature covers the whole file" : "later revisions change nothing");
 	else
-		r->changes_detail = keepf(rep, "%s after signing (%s): %s", change_name(r->changes),
+		r->changes_detail = keepf(rep, "changed after signing: %s (%s): %s", change_name(r->changes),
 			r->changes_permitted ? "permitted" : vs->cert_rev && s->rev >= vs->cert_rev ?
 			"not permitted by the certification" : "not permitted", detail);
 }
@@ -1385,9 +1385,9 @@ static void judge(vstate *vs, vsig *s)
 	if (r->integrity != SIGNCORE_CHECK_OK)
 		r->summary = keepf(rep, "INVALID: %s", r->integrity_detail);
 	else if (r->changes == SIGNCORE_CHANGES_DISALLOWED)
-		r->summary = keepf(rep, "INVALID: modified after signing: %s", r->changes_detail);
+		r->summary = keepf(rep, "INVALID: %s", r->changes_detail);
 	else if (!r->changes_permitted)
-		r->summary = keepf(rep, "MODIFIED after signing: %s", r->changes_detail);
+		r->summary = keepf(rep, "MODIFIED: %s", r->changes_detail);
 	else if (r->kind != SIGNCORE_SIGKIND_TIMESTAMP && r->timestamp == SIGNCORE_CHECK_FAILED)
 		r->summary = keepf(rep, "INVALID: signature time-stamp: %s", r->timestamp_detail);
 	else if (r->trust != SIGNCORE_CHECK_OK)
@@ -1538,8 +1538,10 @@ static void run(vstate *vs)
 		} else if (bad >= 0) {
 			char buf[1400];
 			rep->verdict = SIGNCORE_VERDICT_INVALID;
-			snprintf(buf, sizeof buf, "signature \"%s\": %s", rep->sigs[bad].field ? rep->sigs[bad].field : "?",
-				rep->sigs[bad].summary);
+			const char *why = rep->sigs[bad].summary;
+			if (!strncmp(why, "INVALID: ", 9))
+				why += 9;
+			snprintf(buf, sizeof buf, "signature \"%s\": %s", rep->sigs[bad].field ? rep->sigs[bad].field : "?", why);
 			rep->reason = signcore__strdup(buf);
 		} else {
 			char buf[200];

@@ -96,6 +96,7 @@ typedef struct {
 	int lock_exclude;
 	int intact;
 	int revocation_embedded; /* the chain is covered by /DSS data */
+	int no_ess;              /* no signing-certificate(-v2) attribute */
 } vsig;
 
 /* ---------------------------------------------------------------- strings */
@@ -1069,8 +1070,7 @@ static const char *check_cms(vstate *vs, vsig *s, const unsigned char *der, size
 			e1 = d2i_ESS_SIGNING_CERT(NULL, &q, ASN1_STRING_length(v1));
 		}
 		if (!v1 && !v2) {
-			if (cades)
-				err = "no signing-certificate-v2 attribute: the certificate is not bound to the signature (required by PAdES)";
+			s->no_ess = 1; /* intact, but not PAdES (judged in set_level) */
 		} else if ((v2 && !e2) || (v1 && !e1)) {
 			err = "the signing-certificate attribute does not parse";
 		} else if (!one || !sk_X509_push(one, s->signer) || OSSL_ESS_check_signing_certs(e1, e2, one, 1) != 1) {
@@ -1345,6 +1345,10 @@ static void set_level(vstate *vs, vsig *s, vsig *all, int count)
 	}
 	if (!r->subfilter || strcmp(r->subfilter, "ETSI.CAdES.detached")) {
 		r->level = "not PAdES (adbe.pkcs7.detached)";
+		return;
+	}
+	if (s->no_ess) {
+		r->level = "not PAdES (no signing-certificate-v2 attribute)";
 		return;
 	}
 	if (r->timestamp != SIGNCORE_CHECK_OK) {

@@ -183,6 +183,8 @@ int cmd_verify(int argc, char **argv)
 	} else
 		print_report(rep, quiet);
 	rc = signcore_report_verdict(rep) == SIGNCORE_VERDICT_VALID ? EXIT_OK : EXIT_FAILED;
+	if (rc)
+		cli_error("verify: %s", signcore_report_reason(rep));
 done:
 	signcore_free(json);
 	signcore_report_free(rep);

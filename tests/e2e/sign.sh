@@ -310,6 +310,31 @@ set -- $(dss_counts out/crlonly.pdf)
 # A chain given without its intermediate is completed from AIA caIssuers.
 ok "$S" sign "$F/plain.pdf" -o out/aia.pdf --key "$SIGNER_RSA_KEY" --cert "$SIGNER_RSA_CRT" --level B-LT --tsa "$TSA_URL" $TRUST
 [ "$(pdfq out/aia.pdf '' 'len(obj(obj(catalog["/DSS"])["/Certs"]))')" -ge 4 ] && pass || fail "caIssuers: the intermediate is not in the DSS"
+# --- our verifier over every file made above --------------------------------
+# Each is valid and trusted, except the one tampered with on purpose and the
+# one with only an empty signature field; every
+# level made is reported as that level.
+for f in out/*.pdf; do
+	case $f in out/bad.pdf) continue ;; esac
+	pwopt=
+	case $f in out/encrypted-*) pwopt="--password-file pdf.pw" ;; esac
+	want=0
+	case $f in out/tampered.pdf | out/withfield.pdf) want=1 ;; esac
+	expect_exit $want "$S" verify "$f" --trust "$ROOT_PEM" $pwopt -q
+done
+for input in plain xrefstream form pages200 encrypted; do
+	pwopt=
+	[ $input = encrypted ] && pwopt="--password-file pdf.pw"
+	for level in B-B B-T B-LT B-LTA; do
+		got=$("$S" verify out/$input-$level.pdf --trust "$ROOT_PEM" $pwopt --json |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["signatures"][0]["level"])')
+		[ "$got" = $level ] && pass || fail "verify out/$input-$level.pdf: level $got"
+	done
+done
+got=$("$S" verify out/pkcs7.pdf --trust "$ROOT_PEM" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["signatures"][0]["level"])')
+[ "$got" = "not PAdES (adbe.pkcs7.detached)" ] && pass || fail "verify out/pkcs7.pdf: level $got"
+"$S" verify out/tampered.pdf --trust "$ROOT_PEM" 2>/dev/null | grep -q 'digest does not match' && pass || fail "verify: tampered.pdf reason"
+
 # OCSP unreachable for B-LT: stop the servers, then extend a B-T file.
 sh "$SRCDIR/tests/pki/teardown.sh" "$PKI"
 bad 1 'no revocation information' "$S" ltv out/plain-B-T.pdf -o out/bad.pdf $TRUST

@@ -238,6 +238,110 @@ START_TEST(external_signing_round_trip)
 }
 END_TEST
 
+/* Verification through the public API: a report, not an error, for a
+ * failed signature; error codes only for input that cannot be read. */
+static signcore_report *verify_ok(const char *path, const char *trust)
+{
+	signcore_verify_options vo = SIGNCORE_VERIFY_OPTIONS_INIT;
+	signcore_report *rep = NULL;
+	const char *anchors[1];
+
+	anchors[0] = trust;
+	vo.trust_files = anchors;
+	vo.trust_count = trust ? 1 : 0;
+	ck_assert_msg(signcore_verify(ctx, path, &vo, &rep) == SIGNCORE_OK, "%s", signcore_ctx_last_error(ctx));
+	ck_assert_ptr_nonnull(rep);
+	return rep;
+}
+
+START_TEST(verify_reports_valid_tampered_and_unsigned)
+{
+	signcore_signer *s = load_good();
+	signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+	signcore_verify_options vo = SIGNCORE_VERIFY_OPTIONS_INIT;
+	signcore_doc *doc = open_ok(fx("plain.pdf"));
+	const signcore_sig_report *r;
+	signcore_report *rep = NULL;
+	unsigned char *data;
+	char *json = NULL, *p;
+	size_t len;
+	FILE *f;
+
+	o.reason = "Unit test";
+	o.location = "Pune";
+	ck_assert_msg(signcore_sign(doc, s, tmp("signed.pdf"), &o) == SIGNCORE_OK, "%s", signcore_ctx_last_error(ctx));
+	signcore_doc_free(doc);
+
+	rep = verify_ok(tmp("signed.pdf"), tmp("good.crt"));
+	ck_assert_int_eq(signcore_report_verdict(rep), SIGNCORE_VERDICT_VALID);
+	ck_assert_uint_eq(signcore_report_count(rep), 1);
+	r = signcore_report_signature(rep, 0);
+	ck_assert_int_eq(r->kind, SIGNCORE_SIGKIND_APPROVAL);
+	ck_assert_str_eq(r->field, "Signature1");
+	ck_assert_str_eq(r->subfilter, "ETSI.CAdES.detached");
+	ck_assert_str_eq(r->reason, "Unit test");
+	ck_assert_str_eq(r->location, "Pune");
+	ck_assert_str_eq(r->signer, "CN=Unit Signer");
+	ck_assert_str_eq(r->serial, "2A");
+	ck_assert_int_eq(r->integrity, SIGNCORE_CHECK_OK);
+	ck_assert_int_eq(r->trust, SIGNCORE_CHECK_OK);
+	ck_assert_int_eq(r->changes, SIGNCORE_CHANGES_NONE);
+	ck_assert(r->whole_file && r->valid);
+	ck_assert_str_eq(r->level, "B-B");
+	ck_assert_ptr_null(signcore_report_signature(rep, 1));
+	ck_assert_int_eq(signcore_report_json(rep, &json), SIGNCORE_OK);
+	ck_assert(contains(json, "\"verdict\": \"valid\"") && contains(json, "\"level\": \"B-B\""));
+	signcore_free(json);
+	signcore_report_free(rep);
+
+	/* Without a trust anchor: intact but untrusted. */
+	rep = verify_ok(tmp("signed.pdf"), NULL);
+	r = signcore_report_signature(rep, 0);
+	ck_assert_int_eq(signcore_report_verdict(rep), SIGNCORE_VERDICT_INVALID);
+	ck_assert_int_eq(r->integrity, SIGNCORE_CHECK_OK);
+	ck_assert_int_eq(r->trust, SIGNCORE_CHECK_FAILED);
+	ck_assert(contains(signcore_report_reason(rep), "UNTRUSTED"));
+	signcore_report_free(rep);
+
+	/* One byte of the signed data changed, verified from memory. */
+	data = slurp(tmp("signed.pdf"), &len);
+	p = memmem(data, len, "/M(D:", 5);
+	ck_assert_ptr_nonnull(p);
+	p[5] = p[5] == '1' ? '2' : '1';
+	ck_assert_int_eq(signcore_verify_memory(ctx, data, len, &vo, &rep), SIGNCORE_OK);
+	r = signcore_report_signature(rep, 0);
+	ck_assert_int_eq(r->integrity, SIGNCORE_CHECK_FAILED);
+	ck_assert(contains(r->integrity_detail, "digest does not match"));
+	ck_assert(!r->valid);
+	signcore_report_free(rep);
+	free(data);
+
+	/* Unsigned: a report saying so. Not a PDF, no password: errors. */
+	rep = verify_ok(fx("plain.pdf"), NULL);
+	ck_assert_int_eq(signcore_report_verdict(rep), SIGNCORE_VERDICT_INVALID);
+	ck_assert_uint_eq(signcore_report_count(rep), 0);
+	ck_assert(contains(signcore_report_reason(rep), "no signatures"));
+	signcore_report_free(rep);
+	ck_assert_int_eq(signcore_verify(ctx, fx("notapdf.pdf"), &vo, &rep), SIGNCORE_EBADINPUT);
+	ck_assert_ptr_null(rep);
+	ck_assert_int_eq(signcore_verify(ctx, fx("encrypted.pdf"), &vo, &rep), SIGNCORE_ENEEDPASS);
+	vo.password = "wrong";
+	ck_assert_int_eq(signcore_verify(ctx, fx("encrypted.pdf"), &vo, &rep), SIGNCORE_EPASSWORD);
+	ck_assert_int_eq(signcore_verify(ctx, tmp("missing.pdf"), &vo, &rep), SIGNCORE_ENOTFOUND);
+	vo.password = NULL;
+	vo.trust_files = (const char *const[]){ fx("plain.pdf") };
+	vo.trust_count = 1;
+	ck_assert_int_eq(signcore_verify(ctx, tmp("signed.pdf"), &vo, &rep), SIGNCORE_EBADINPUT);
+	ck_assert(contains(signcore_ctx_last_error(ctx), "trust anchors"));
+	f = fopen(tmp("empty.pdf"), "wb");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	vo.trust_count = 0;
+	ck_assert_int_eq(signcore_verify(ctx, tmp("empty.pdf"), &vo, &rep), SIGNCORE_EBADINPUT);
+	signcore_signer_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sign");
@@ -251,6 +355,7 @@ static Suite *suite(void)
 	ADD(tc, sign_bt_needs_a_tsa_and_a_field_must_be_a_signature_field);
 	ADD(tc, certified_without_changes_cannot_be_signed_again);
 	ADD(tc, external_signing_round_trip);
+	ADD(tc, verify_reports_valid_tampered_and_unsigned);
 	suite_add_tcase(s, tc);
 	return s;
 }

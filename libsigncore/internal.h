@@ -239,9 +239,14 @@ typedef struct {
 	size_t ncrls;
 } sc_ltv;
 /* Collect certificates and revocation data for TARGETS (leaf certificates)
- * using POOL (known certificates, extended with downloaded issuers). */
+ * using POOL (known certificates, extended with downloaded issuers). The
+ * self-signed certificates of POOL are added to TRUST as anchors for the
+ * responses. FLAGS: SC_LTV_ALLOW_MISSING goes on without data for a
+ * certificate; SC_LTV_KEEP keeps what was collected (the evidence of a
+ * revocation included) when it fails. */
+enum { SC_LTV_ALLOW_MISSING = 1, SC_LTV_KEEP = 2 };
 int signcore__ltv_collect(signcore_ctx *ctx, STACK_OF(X509) *targets, STACK_OF(X509) *pool,
-	X509_STORE *trust, int allow_missing, sc_ltv *out);
+	X509_STORE *trust, unsigned flags, sc_ltv *out);
 void signcore__ltv_free(sc_ltv *l);
 
 /* doc.c: write helpers shared with signing. */

@@ -247,6 +247,7 @@ static int check_ocsp(signcore_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 		snprintf(why, whylen, "revoked on %s (reason: %s), according to %s", when,
 			reason >= 0 ? OCSP_crl_reason_str(reason) : "unspecified", url);
 		rc = REV_REVOKED;
+		add_blob(&out->ocsps, &out->nocsps, r.data, r.len); /* evidence, for a verifier */
 		goto done;
 	}
 	if (status != V_OCSP_CERTSTATUS_GOOD) {
@@ -314,6 +315,7 @@ static int check_crl(signcore_ctx *ctx, X509 *x, X509 *issuer, sc_ltv *out, char
 		signcore__asn1_time_text(X509_REVOKED_get0_revocationDate(rev), when, sizeof when);
 		snprintf(why, whylen, "revoked on %s, according to the CRL %s", when, url);
 		rc = REV_REVOKED;
+		add_blob(&out->crls, &out->ncrls, r.data, r.len); /* evidence, for a verifier */
 		goto done;
 	}
 	if (add_blob(&out->crls, &out->ncrls, r.data, r.len)) {
@@ -330,8 +332,9 @@ done:
 }
 
 int signcore__ltv_collect(signcore_ctx *ctx, STACK_OF(X509) *targets, STACK_OF(X509) *pool,
-	X509_STORE *trust, int allow_missing, sc_ltv *out)
+	X509_STORE *trust, unsigned flags, sc_ltv *out)
 {
+	int allow_missing = (flags & SC_LTV_ALLOW_MISSING) != 0;
 	STACK_OF(X509) *done = sk_X509_new_null();
 	int t, i, depth, code = SIGNCORE_OK;
 
@@ -399,7 +402,7 @@ int signcore__ltv_collect(signcore_ctx *ctx, STACK_OF(X509) *targets, STACK_OF(X
 		}
 	}
 	sk_X509_pop_free(done, X509_free);
-	if (code)
+	if (code && !(flags & SC_LTV_KEEP))
 		signcore__ltv_free(out);
 	return code;
 }

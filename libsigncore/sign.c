@@ -695,7 +695,7 @@ static int add_dss_file(signcore_ctx *ctx, const char *in, const char *password,
 
 	if (!pool)
 		return signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
-	code = signcore__ltv_collect(ctx, certs, pool, trust, allow_missing, &l);
+	code = signcore__ltv_collect(ctx, certs, pool, trust, allow_missing ? SC_LTV_ALLOW_MISSING : 0, &l);
 	/* Certificates fetched into POOL were up-referenced by it. */
 	{
 		int i;
@@ -1185,7 +1185,8 @@ int signcore_ltv(signcore_doc *doc, const char *out_path, const signcore_sign_op
 	{
 		STACK_OF(X509) *pool = sk_X509_dup(certs);
 		int i;
-		code = pool ? signcore__ltv_collect(ctx, certs, pool, trust, o.allow_missing_revocation, &l)
+		code = pool ? signcore__ltv_collect(ctx, certs, pool, trust,
+			o.allow_missing_revocation ? SC_LTV_ALLOW_MISSING : 0, &l)
 			    : signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
 		for (i = sk_X509_num(certs); pool && i < sk_X509_num(pool); i++)
 			X509_free(sk_X509_value(pool, i));

@@ -699,6 +699,30 @@ done:
 	return ok;
 }
 
+static X509_STORE *make_store(signcore_ctx *ctx, const signcore_verify_options *o, int *code)
+{
+	X509_STORE *st = X509_STORE_new();
+	size_t i;
+
+	*code = SIGNCORE_OK;
+	if (!st) {
+		*code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (o->trust_system)
+		X509_STORE_set_default_paths(st);
+	for (i = 0; i < o->trust_count; i++) {
+		if (X509_STORE_load_file(st, o->trust_files[i]) != 1) {
+			*code = signcore__ossl_err(ctx, SIGNCORE_EBADINPUT, "trust anchors cannot be read");
+			signcore__prefix_err(ctx, *code, "%s", o->trust_files[i]);
+			X509_STORE_free(st);
+			return NULL;
+		}
+	}
+	ERR_clear_error();
+	return st;
+}
+
 /* ------------------------------------------------------------ revocation */
 
 enum { RS_NONE = 0, RS_GOOD = 1, RS_REVOKED = 2 };
@@ -793,15 +817,19 @@ static signcore_check check_revocation(vstate *vs, vsig *s, STACK_OF(X509) *chai
 				sc_ltv ltv = { 0 };
 				size_t k;
 				fetched = 1;
-				ltv.certs = sk_X509_new_null();
-				if (targets && ltv.certs && sk_X509_push(targets, sk_X509_value(chain, 0)) &&
-				    !signcore__ltv_collect(vs->ctx, targets, vs->pool, vs->store, 1, &ltv)) {
+				/* A store of its own: collecting adds the pool's roots to it. */
+				int code;
+				X509_STORE *scratch = make_store(vs->ctx, vs->o, &code);
+				if (scratch && targets && sk_X509_push(targets, sk_X509_value(chain, 0))) {
+					signcore__ltv_collect(vs->ctx, targets, vs->pool, scratch,
+						SC_LTV_ALLOW_MISSING | SC_LTV_KEEP, &ltv);
 					for (k = 0; k < ltv.nocsps; k++)
 						add_ocsp_der(&online, ltv.ocsps[k].p, ltv.ocsps[k].len);
 					for (k = 0; k < ltv.ncrls; k++)
 						add_crl_der(&online, ltv.crls[k].p, ltv.crls[k].len);
 				}
 				signcore__clear_err(vs->ctx);
+				X509_STORE_free(scratch);
 				sk_X509_free(targets);
 				signcore__ltv_free(&ltv);
 			}
@@ -1619,29 +1647,6 @@ static void vstate_free(vstate *vs)
 	rev_data_free(&vs->dss);
 }
 
-static X509_STORE *make_store(signcore_ctx *ctx, const signcore_verify_options *o, int *code)
-{
-	X509_STORE *st = X509_STORE_new();
-	size_t i;
-
-	*code = SIGNCORE_OK;
-	if (!st) {
-		*code = signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
-		return NULL;
-	}
-	if (o->trust_system)
-		X509_STORE_set_default_paths(st);
-	for (i = 0; i < o->trust_count; i++) {
-		if (X509_STORE_load_file(st, o->trust_files[i]) != 1) {
-			*code = signcore__ossl_err(ctx, SIGNCORE_EBADINPUT, "trust anchors cannot be read");
-			signcore__prefix_err(ctx, *code, "%s", o->trust_files[i]);
-			X509_STORE_free(st);
-			return NULL;
-		}
-	}
-	ERR_clear_error();
-	return st;
-}
 
 static int verify_buffer(signcore_ctx *ctx, fz_buffer *buf, const signcore_verify_options *opts,
 	signcore_report **out)

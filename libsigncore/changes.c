@@ -954,11 +954,23 @@ static void compare_catalogs(cmp *c)
 int signcore__diff(fz_context *fz, pdf_document *a, pdf_document *b, sc_diff *out)
 {
 	cmp c = { fz, a, b, NULL, NULL, 0, 0, out };
-	int code = 0;
+	int code = 0, trees = 0;
 
+	fz_var(trees);
 	fz_try(fz) {
 		compare_catalogs(&c);
+		/* Page maps make each page lookup O(1). */
+		pdf_load_page_tree(fz, a);
+		trees = 1;
+		pdf_load_page_tree(fz, b);
+		trees = 2;
 		compare_pages(&c);
+	}
+	fz_always(fz) {
+		if (trees > 1)
+			pdf_drop_page_tree(fz, b);
+		if (trees > 0)
+			pdf_drop_page_tree(fz, a);
 	}
 	fz_catch(fz) {
 		signcore__diff_note(out, SIGNCORE_CHANGES_DISALLOWED, "the update cannot be compared (%s)", fz_caught_message(fz));

@@ -48,6 +48,7 @@ struct signcore_report {
 /* Revocation data from the file (or fetched online). */
 typedef struct {
 	OCSP_BASICRESP **ocsp;
+	signed char *ocsp_ok;   /* signature checked: 0 not yet, 1 good, -1 bad */
 	int nocsp;
 	X509_CRL **crl;
 	int ncrl;
@@ -254,6 +255,7 @@ static void rev_data_free(rev_data *r)
 	for (i = 0; i < r->ncrl; i++)
 		X509_CRL_free(r->crl[i]);
 	free(r->ocsp);
+	free(r->ocsp_ok);
 	free(r->crl);
 	memset(r, 0, sizeof *r);
 }
@@ -263,6 +265,7 @@ static void add_ocsp_der(rev_data *r, const unsigned char *der, size_t len)
 	const unsigned char *p = der;
 	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
 	OCSP_BASICRESP *bs = NULL, **v;
+	signed char *ok;
 
 	if (resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_SUCCESSFUL)
 		bs = OCSP_response_get1_basic(resp);
@@ -270,11 +273,15 @@ static void add_ocsp_der(rev_data *r, const unsigned char *der, size_t len)
 	if (!bs)
 		return;
 	v = realloc(r->ocsp, sizeof *v * (size_t)(r->nocsp + 1));
-	if (!v) {
+	if (v)
+		r->ocsp = v;
+	ok = v ? realloc(r->ocsp_ok, (size_t)(r->nocsp + 1)) : NULL;
+	if (!ok) {
 		OCSP_BASICRESP_free(bs);
 		return;
 	}
-	r->ocsp = v;
+	r->ocsp_ok = ok;
+	r->ocsp_ok[r->nocsp] = 0;
 	r->ocsp[r->nocsp++] = bs;
 }
 
@@ -728,7 +735,7 @@ static X509_STORE *make_store(signcore_ctx *ctx, const signcore_verify_options *
 enum { RS_NONE = 0, RS_GOOD = 1, RS_REVOKED = 2 };
 
 /* Status of X (issued by ISSUER) from R; *WHEN: revocation time. */
-static int rev_status(vstate *vs, const rev_data *r, X509 *x, X509 *issuer, long long *when, const char **src)
+static int rev_status(vstate *vs, rev_data *r, X509 *x, X509 *issuer, long long *when, const char **src)
 {
 	int i, j, found = RS_NONE;
 
@@ -749,10 +756,12 @@ static int rev_status(vstate *vs, const rev_data *r, X509 *x, X509 *issuer, long
 			OCSP_CERTID_free(mine);
 			if (!match)
 				continue;
-			if (OCSP_basic_verify(bs, vs->pool, vs->store, 0) != 1) {
+			if (!r->ocsp_ok[i]) {
+				r->ocsp_ok[i] = OCSP_basic_verify(bs, vs->pool, vs->store, 0) == 1 ? 1 : -1;
 				ERR_clear_error();
-				continue; /* not trustworthy */
 			}
+			if (r->ocsp_ok[i] < 0)
+				continue; /* not trustworthy */
 			st = OCSP_single_get0_status(single, &reason, &rt, &tu, &nu);
 			if (st == V_OCSP_CERTSTATUS_GOOD) {
 				found = RS_GOOD;

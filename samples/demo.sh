@@ -66,4 +66,9 @@ openssl ts -verify -data "$out/doc-timestamp/data.bin" -in "$out/doc-timestamp/s
 	-CAfile "$ROOT_PEM" -untrusted "$CHAIN_PEM" 2>/dev/null | sed 's/^/openssl ts -verify of the document time-stamp: /'
 qpdf --check "$out/signed.pdf" >/dev/null && echo "qpdf --check signed.pdf: ok"
 
+step "verify signed.pdf with signcore verify (offline, embedded revocation data)"
+"$SIGNCORE" verify "$out/signed.pdf" --trust "$ROOT_PEM" | grep -E '^(approval|certification|document)|PAdES level|result|^VALID|^INVALID'
+"$SIGNCORE" verify "$out/signed.pdf" --trust "$ROOT_PEM" -q >/dev/null ||
+	{ echo "demo: signcore verify does not accept the signature" >&2; exit 1; }
+
 printf '\nDemo complete: %s (filled and flattened), %s (signed, B-LTA)\n' "$out/final.pdf" "$out/signed.pdf"

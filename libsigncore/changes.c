@@ -877,42 +877,70 @@ static void compare_annots(cmp *c, pdf_obj *pa, pdf_obj *pb, int page)
 	}
 }
 
-static void compare_pages(cmp *c)
+static void compare_page(cmp *c, pdf_obj *pa, pdf_obj *pb, int page, int *bad)
 {
 	static const char *const skip[] = { "Annots", "Parent", NULL };
 	fz_context *fz = c->fz;
+	pdf_obj *da = pdf_resolve_indirect_chain(fz, pa), *db = pdf_resolve_indirect_chain(fz, pb);
 	pdf_obj *inherited[4];
-	int na = pdf_count_pages(fz, c->a), nb = pdf_count_pages(fz, c->b), i, k, bad = 0;
+	int k;
 
 	inherited[0] = PDF_NAME(Resources);
 	inherited[1] = PDF_NAME(MediaBox);
 	inherited[2] = PDF_NAME(CropBox);
 	inherited[3] = PDF_NAME(Rotate);
+	if (!eq_dict(c, da, db, skip, 0)) {
+		if ((*bad)++ < 3)
+			signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED,
+				pdf_to_num(fz, pb) != pdf_to_num(fz, pa) ? "page %d replaced by another page object" :
+				!obj_eq(c, pdf_dict_get(fz, da, PDF_NAME(Contents)), pdf_dict_get(fz, db, PDF_NAME(Contents))) ?
+				"page %d: content stream changed" : "page %d: resources or geometry changed", page);
+		return;
+	}
+	for (k = 0; k < 4; k++)
+		if (!obj_eq(c, pdf_dict_get_inheritable(fz, da, inherited[k]), pdf_dict_get_inheritable(fz, db, inherited[k]))) {
+			if ((*bad)++ < 3)
+				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "page %d: inherited /%s changed",
+					page, pdf_to_name(fz, inherited[k]));
+			return;
+		}
+	compare_annots(c, da, db, page);
+}
+
+/* Page I of both revisions. With a page map loaded, MuPDF 1.21's
+ * pdf_lookup_page_obj returns a new reference (without one, a borrowed
+ * one): the page tree is always loaded here, so drop what it returns. */
+static void compare_page_at(cmp *c, int i, int *bad)
+{
+	fz_context *fz = c->fz;
+	pdf_obj *pa = NULL, *pb = NULL;
+
+	fz_var(pa);
+	fz_var(pb);
+	fz_try(fz) {
+		pa = pdf_lookup_page_obj(fz, c->a, i);
+		pb = pdf_lookup_page_obj(fz, c->b, i);
+		compare_page(c, pa, pb, i + 1, bad);
+	}
+	fz_always(fz) {
+		pdf_drop_obj(fz, pa);
+		pdf_drop_obj(fz, pb);
+	}
+	fz_catch(fz)
+		fz_rethrow(fz);
+}
+
+static void compare_pages(cmp *c)
+{
+	fz_context *fz = c->fz;
+	int na = pdf_count_pages(fz, c->a), nb = pdf_count_pages(fz, c->b), i, bad = 0;
+
 	if (na != nb) {
 		signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "page count changed from %d to %d", na, nb);
 		return;
 	}
-	for (i = 0; i < na; i++) {
-		pdf_obj *pa = pdf_lookup_page_obj(fz, c->a, i), *pb = pdf_lookup_page_obj(fz, c->b, i);
-		pdf_obj *da = pdf_resolve_indirect_chain(fz, pa), *db = pdf_resolve_indirect_chain(fz, pb);
-		if (!eq_dict(c, da, db, skip, 0)) {
-			if (bad++ < 3)
-				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED,
-					pdf_to_num(fz, pb) != pdf_to_num(fz, pa) ? "page %d replaced by another page object" :
-					!obj_eq(c, pdf_dict_get(fz, da, PDF_NAME(Contents)), pdf_dict_get(fz, db, PDF_NAME(Contents))) ?
-					"page %d: content stream changed" : "page %d: resources or geometry changed", i + 1);
-			continue;
-		}
-		for (k = 0; k < (int)(sizeof inherited / sizeof inherited[0]); k++)
-			if (!obj_eq(c, pdf_dict_get_inheritable(fz, pa, inherited[k]),
-					pdf_dict_get_inheritable(fz, pb, inherited[k]))) {
-				if (bad++ < 3)
-					signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "page %d: inherited /%s changed",
-						i + 1, pdf_to_name(fz, inherited[k]));
-				break;
-			}
-		compare_annots(c, pdf_resolve_indirect_chain(fz, pa), pdf_resolve_indirect_chain(fz, pb), i + 1);
-	}
+	for (i = 0; i < na; i++)
+		compare_page_at(c, i, &bad);
 }
 
 static void compare_catalogs(cmp *c)

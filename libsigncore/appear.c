@@ -18,20 +18,21 @@
 #define BIG 100000.0f
 
 /*
- * The font programs MuPDF embeds (whole: 40-230 KB each) would be deflated
- * at the default level by the writer on every save, which costs more than
- * the signature itself. Deflate them here at the fastest level instead,
- * once per context and font, and store them already compressed.
+ * The writer would deflate the font programs MuPDF embeds at the default
+ * level on every save, which costs more than the signature itself. Deflate
+ * them here at the fastest level instead and store them compressed. Whole
+ * fonts (40-230 KB: user files that cannot be subset, script fallbacks)
+ * are deflated once per context and font; subsets change with the text.
  */
-static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw)
+static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw, int cache)
 {
 	fz_context *fz = ctx->fz;
-	unsigned long crc = crc32(0L, raw->data, (uInt)raw->len);
+	unsigned long crc = cache ? crc32(0L, raw->data, (uInt)raw->len) : 0;
 	uLongf zlen = compressBound((uLong)raw->len);
 	fz_buffer *z;
 	int i;
 
-	for (i = 0; i < ctx->nzfonts; i++)
+	for (i = 0; cache && i < ctx->nzfonts; i++)
 		if (ctx->zfonts[i].crc == crc && ctx->zfonts[i].len == raw->len)
 			return fz_keep_buffer(fz, ctx->zfonts[i].z);
 	z = fz_new_buffer(fz, zlen);
@@ -40,7 +41,7 @@ static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw)
 		return NULL;
 	}
 	z->len = zlen;
-	if (ctx->nzfonts < (int)(sizeof ctx->zfonts / sizeof ctx->zfonts[0])) {
+	if (cache && ctx->nzfonts < (int)(sizeof ctx->zfonts / sizeof ctx->zfonts[0])) {
 		ctx->zfonts[ctx->nzfonts].crc = crc;
 		ctx->zfonts[ctx->nzfonts].len = raw->len;
 		ctx->zfonts[ctx->nzfonts].z = fz_keep_buffer(fz, z);
@@ -49,18 +50,23 @@ static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw)
 	return z;
 }
 
-static void compress_stream(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *ff)
+/* Deflate the font program FF unless already done. Returns whether it is
+ * SUB, the subset this appearance laid its text out with. */
+static int compress_stream(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *ff, fz_buffer *sub)
 {
 	fz_context *fz = ctx->fz;
 	fz_buffer *raw = NULL, *z = NULL;
+	int is_sub = 0;
 
 	if (!pdf_is_stream(fz, ff) || pdf_dict_get(fz, ff, PDF_NAME(Filter)))
-		return;
+		return 0;
 	fz_var(raw);
 	fz_var(z);
+	fz_var(is_sub);
 	fz_try(fz) {
 		raw = pdf_load_raw_stream(fz, ff);
-		if (raw->len > 1024 && (z = deflate_fast(ctx, raw))) {
+		is_sub = sub && raw->len == sub->len && !memcmp(raw->data, sub->data, raw->len);
+		if (raw->len > 1024 && (z = deflate_fast(ctx, raw, !is_sub))) {
 			pdf_dict_put(fz, ff, PDF_NAME(Filter), PDF_NAME(FlateDecode));
 			pdf_update_stream(fz, pdf, ff, z, 1);
 		}
@@ -71,31 +77,125 @@ static void compress_stream(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *ff)
 	}
 	fz_catch(fz)
 		fz_rethrow(fz);
+	return is_sub;
 }
 
-static void compress_font_file(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *desc)
+/* ISO 32000-1 9.6.4: the name of an embedded subset starts with a tag of
+ * six upper-case letters and a plus sign; here derived from the program. */
+static void tag_subset(fz_context *fz, pdf_obj *font, pdf_obj *cidfont, pdf_obj *desc, fz_buffer *sub)
+{
+	unsigned long h = crc32(0L, sub->data, (uInt)sub->len);
+	const char *base = pdf_dict_get_name(fz, cidfont, PDF_NAME(BaseFont));
+	char name[128];
+	int i;
+
+	for (i = 0; i < 6; i++, h /= 26)
+		name[i] = (char)('A' + h % 26);
+	name[6] = '+';
+	fz_strlcpy(name + 7, base && *base ? base : "Font", sizeof name - 7);
+	pdf_dict_put_name(fz, font, PDF_NAME(BaseFont), name);
+	pdf_dict_put_name(fz, cidfont, PDF_NAME(BaseFont), name);
+	pdf_dict_put_name(fz, desc, PDF_NAME(FontName), name);
+}
+
+/* Deflate the font programs in the resources RES, and name the subset SUB
+ * as one. */
+static void finish_fonts(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *res, fz_buffer *sub)
 {
 	static const char *const keys[] = { "FontFile", "FontFile2", "FontFile3" };
-	size_t k;
-
-	for (k = 0; k < 3; k++)
-		compress_stream(ctx, pdf, pdf_dict_gets(ctx->fz, desc, keys[k]));
-}
-
-static void compress_fonts(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *res)
-{
 	fz_context *fz = ctx->fz;
 	pdf_obj *fonts = pdf_dict_get(fz, res, PDF_NAME(Font));
 	int i, n = pdf_dict_len(fz, fonts);
+	size_t k;
 
 	for (i = 0; i < n; i++) {
 		pdf_obj *f = pdf_dict_get_val(fz, fonts, i);
-		pdf_obj *desc = pdf_dict_get(fz, f, PDF_NAME(FontDescriptor));
-		if (!desc)
-			desc = pdf_dict_get(fz, pdf_array_get(fz, pdf_dict_get(fz, f, PDF_NAME(DescendantFonts)), 0),
-				PDF_NAME(FontDescriptor));
-		compress_font_file(ctx, pdf, desc);
+		pdf_obj *cidfont = pdf_array_get(fz, pdf_dict_get(fz, f, PDF_NAME(DescendantFonts)), 0);
+		pdf_obj *desc;
+		if (!cidfont)
+			cidfont = f;
+		desc = pdf_dict_get(fz, cidfont, PDF_NAME(FontDescriptor));
+		for (k = 0; k < 3; k++)
+			if (compress_stream(ctx, pdf, pdf_dict_gets(fz, desc, keys[k]), sub))
+				tag_subset(fz, f, cidfont, desc, sub);
 	}
+}
+
+/* The horizontal extent of the ink of the text drawn through it, from
+ * glyph outlines: MuPDF's bbox device falls back to the font's bounding box
+ * for fonts loaded from a file, and a line is scaled and placed by what is
+ * really drawn. Outlines cost a FreeType glyph load each, so only the
+ * glyphs near either end of a span are outlined; the ink of the others
+ * lies between their neighbours' origins. */
+typedef struct {
+	fz_device super;
+	fz_rect ink;
+} ink_device;
+
+static void ink_add_glyph(fz_context *fz, ink_device *d, const fz_text_span *span, int i, fz_matrix ctm)
+{
+	fz_matrix trm = span->trm;
+	fz_path *path;
+
+	trm.e = span->items[i].x;
+	trm.f = span->items[i].y;
+	path = fz_outline_glyph(fz, span->font, span->items[i].gid, fz_concat(trm, ctm));
+	if (path) {
+		d->ink = fz_union_rect(d->ink, fz_bound_path(fz, path, NULL, fz_identity));
+		fz_drop_path(fz, path);
+	}
+}
+
+static void ink_fill_text(fz_context *fz, fz_device *dev, const fz_text *text, fz_matrix ctm,
+	fz_colorspace *cs, const float *color, float alpha, fz_color_params cp)
+{
+	ink_device *d = (ink_device *)dev;
+	const fz_text_span *span;
+	int i;
+
+	for (span = text->head; span; span = span->next) {
+		float lo = 0, hi = 0, em = fz_matrix_expansion(span->trm);
+		int any = 0;
+		for (i = 0; i < span->len; i++) {
+			if (span->items[i].gid < 0)
+				continue;
+			if (!any || span->items[i].x < lo)
+				lo = span->items[i].x;
+			if (!any || span->items[i].x > hi)
+				hi = span->items[i].x;
+			any = 1;
+		}
+		for (i = 0; i < span->len; i++) {
+			float x = span->items[i].x;
+			if (span->items[i].gid < 0)
+				continue;
+			if (x <= lo + em || x >= hi - em) {
+				ink_add_glyph(fz, d, span, i, ctm);
+			} else {
+				fz_point p = fz_transform_point_xy(x, span->items[i].y, ctm);
+				d->ink = fz_include_point_in_rect(d->ink, p);
+			}
+		}
+	}
+}
+
+static fz_rect measure_ink(fz_context *fz, fz_display_list *list)
+{
+	ink_device *dev = (ink_device *)fz_new_device_of_size(fz, sizeof(ink_device));
+	fz_rect ink = fz_empty_rect;
+
+	dev->super.fill_text = ink_fill_text;
+	dev->ink = fz_empty_rect;
+	fz_try(fz) {
+		fz_run_display_list(fz, list, &dev->super, fz_identity, fz_infinite_rect, NULL);
+		fz_close_device(fz, &dev->super);
+		ink = dev->ink;
+	}
+	fz_always(fz)
+		fz_drop_device(fz, &dev->super);
+	fz_catch(fz)
+		fz_rethrow(fz);
+	return ink;
 }
 
 /* The form XObject is laid out upright in a W x H box; its /Matrix turns it
@@ -228,45 +328,71 @@ static void append_actual_text(fz_context *fz, fz_buffer *buf, const char *s)
 	fz_append_string(fz, buf, ">>> BDC\n");
 }
 
+/* MuPDF's built-in faces behind our family keywords (its HTML engine's
+ * choice for the CSS generic families). */
+static const struct {
+	const char *keyword, *builtin, *generic;
+	int sans;
+} builtin_families[] = {
+	{ "sans", "Helvetica", "sans-serif", 1 },
+	{ "serif", "Charis SIL", "serif", 0 },
+	{ "mono", "Courier", "monospace", 0 },
+};
+
 /* CSS font-family for STYLE, adding @font-face rules and their files to
- * ARCH for bundled or user fonts. */
-static void font_css(signcore_ctx *ctx, const sc_style *st, fz_archive *arch, fz_buffer *css)
+ * ARCH. The face is a subset holding the glyphs TEXT needs; a font that
+ * cannot be subset is used whole (the built-in faces by their generic
+ * family). The family is also set for @page, which styles the root box:
+ * left at its default, it makes MuPDF load its serif face. Returns the
+ * subset put in ARCH (a new reference), or NULL. */
+static fz_buffer *font_css(signcore_ctx *ctx, const sc_style *st, fz_archive *arch, fz_buffer *css,
+	const char *text)
 {
 	fz_context *fz = ctx->fz;
 	const char *font = st->font;
-	fz_buffer *file = NULL;
+	fz_buffer *file = NULL, *sub = NULL;
+	size_t i;
 
 	fz_var(font);
 	fz_var(file);
+	fz_var(sub);
 	if (!font || !*font)
 		font = (st->type == SIGNCORE_FIELD_SIGNATURE || st->type == SIGNCORE_FIELD_INITIALS) ? "script" : "sans";
-	if (!strcmp(font, "sans")) {
-		fz_append_string(fz, css, "p{font-family:sans-serif}");
-		return;
+	for (i = 0; i < sizeof builtin_families / sizeof builtin_families[0]; i++) {
+		const unsigned char *data;
+		int size = 0;
+		if (strcmp(font, builtin_families[i].keyword))
+			continue;
+		data = fz_lookup_builtin_font(fz, builtin_families[i].builtin, 0, 0, &size);
+		sub = data ? signcore__font_subset(ctx, data, (size_t)size, text, builtin_families[i].sans) : NULL;
+		if (!sub) {
+			fz_append_printf(fz, css, "@page{font-family:%s}p{font-family:%s}", builtin_families[i].generic,
+				builtin_families[i].generic);
+			return NULL;
+		}
+		break;
 	}
-	if (!strcmp(font, "serif")) {
-		fz_append_string(fz, css, "p{font-family:serif}");
-		return;
-	}
-	if (!strcmp(font, "mono")) {
-		fz_append_string(fz, css, "p{font-family:monospace}");
-		return;
-	}
-	if (!strcmp(font, "script")) {
-		fz_tree_archive_add_buffer(fz, arch, "face.font", signcore__font_buffer(ctx, SC_FONT_SCRIPT));
-	} else {
+	if (!sub && !strcmp(font, "script")) {
+		file = fz_keep_buffer(fz, signcore__font_buffer(ctx, SC_FONT_SCRIPT));
+	} else if (!sub) {
 		fz_try(fz)
 			file = fz_read_file(fz, font);
 		fz_catch(fz)
 			signcore__throw(ctx, SIGNCORE_ENOTFOUND, "font file %s cannot be read", font);
-		fz_try(fz)
-			fz_tree_archive_add_buffer(fz, arch, "face.font", file);
-		fz_always(fz)
-			fz_drop_buffer(fz, file);
-		fz_catch(fz)
-			fz_rethrow(fz);
 	}
-	fz_append_string(fz, css, "@font-face{font-family:scface;src:url(face.font)}p{font-family:scface}");
+	fz_try(fz) {
+		if (file)
+			sub = signcore__font_subset(ctx, file->data, file->len, text, 0);
+		fz_tree_archive_add_buffer(fz, arch, "face.font", sub ? sub : file);
+		fz_append_string(fz, css, "@font-face{font-family:scface;src:url(face.font)}@page{font-family:scface}p{font-family:scface}");
+	}
+	fz_always(fz)
+		fz_drop_buffer(fz, file);
+	fz_catch(fz) {
+		fz_drop_buffer(fz, sub);
+		fz_rethrow(fz);
+	}
+	return sub;
 }
 
 /*
@@ -288,7 +414,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 	float em = st->font_size > 0 ? st->font_size : 10;
 	float k = 1;
 	signcore_align align = st->align;
-	fz_buffer *html = NULL, *css = NULL, *contents = NULL, *wrapped = NULL;
+	fz_buffer *html = NULL, *css = NULL, *contents = NULL, *wrapped = NULL, *sub = NULL;
 	fz_archive *arch = NULL;
 	fz_story *story = NULL;
 	fz_display_list *list = NULL;
@@ -307,6 +433,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 	fz_var(css);
 	fz_var(contents);
 	fz_var(wrapped);
+	fz_var(sub);
 	fz_var(arch);
 	fz_var(story);
 	fz_var(list);
@@ -325,7 +452,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 		fz_append_printf(fz, css,
 			"body{margin:0;padding:0}p{margin:0;padding:0;line-height:1.15;text-align:%s;white-space:%s}",
 			css_align, multiline ? "pre-wrap" : "pre");
-		font_css(ctx, st, arch, css);
+		sub = font_css(ctx, st, arch, css, text);
 		fz_terminate_buffer(fz, css);
 		html = fz_new_buffer(fz, strlen(text) + 32);
 		fz_append_string(fz, html, "<p>");
@@ -344,12 +471,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 			fz_close_device(fz, dev);
 			fz_drop_device(fz, dev);
 			dev = NULL;
-			ink = fz_empty_rect;
-			dev = fz_new_bbox_device(fz, &ink);
-			fz_run_display_list(fz, list, dev, fz_identity, fz_infinite_rect, NULL);
-			fz_close_device(fz, dev);
-			fz_drop_device(fz, dev);
-			dev = NULL;
+			ink = measure_ink(fz, list);
 			lh = filled.y1 - filled.y0;
 			if (fz_is_empty_rect(ink))
 				ink = fz_make_rect(0, 0, 0, lh);
@@ -392,7 +514,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 			fz_close_device(fz, dev);
 		}
 
-		compress_fonts(ctx, pdf, res);
+		finish_fonts(ctx, pdf, res, sub);
 		wrapped = fz_new_buffer(fz, contents->len + 256);
 		fz_append_string(fz, wrapped, "/Tx BMC\n");
 		append_actual_text(fz, wrapped, text);
@@ -409,6 +531,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 		fz_drop_buffer(fz, css);
 		fz_drop_buffer(fz, contents);
 		fz_drop_buffer(fz, wrapped);
+		fz_drop_buffer(fz, sub);
 		pdf_drop_obj(fz, res);
 	}
 	fz_catch(fz)

@@ -126,6 +126,13 @@ pdf_obj *signcore__ap_signature(signcore_ctx *ctx, pdf_document *pdf, const void
 /* An empty appearance (unfilled field). */
 pdf_obj *signcore__ap_empty(signcore_ctx *ctx, pdf_document *pdf, float w, float h, int rotate);
 
+/* subset.c: a copy of the font program DATA holding only the glyphs TEXT
+ * can need, as an OpenType file (bare CFF programs are wrapped; SANS sets
+ * the family class MuPDF picks fallback faces by). NULL when the font
+ * cannot be subset: use it whole. */
+fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text,
+	int sans);
+
 /* image.c: decode a PNG/JPEG (throws FZ_ERROR_GENERIC with a message). */
 fz_image *signcore__image_load(signcore_ctx *ctx, const void *data, size_t len);
 int signcore__image_kind(const void *data, size_t len); /* 1 png, 2 jpeg, 0 */

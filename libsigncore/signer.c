@@ -20,6 +20,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -335,6 +336,50 @@ static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
 	return n;
 }
 
+/* An unencrypted PEM private key, decoded for the key type of the
+ * certificate it goes with. PEM_read_bio_PrivateKey tries every decoder of
+ * every provider (all formats, structures and key types): a third of the
+ * cost of loading a signer in a fresh process. NULL if the key is anything
+ * else (encrypted, DER, another type): the caller then takes that path. */
+static EVP_PKEY *read_plain_pem_key(const unsigned char *data, size_t len, X509 *cert)
+{
+	EVP_PKEY *key = NULL, *pub = X509_get0_pubkey(cert);
+	const char *type = pub ? EVP_PKEY_get0_type_name(pub) : NULL;
+	const char *structure = NULL;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long derlen = 0;
+	BIO *bio;
+
+	if (!type || !(bio = BIO_new_mem_buf(data, (int)len)))
+		return NULL;
+	if (PEM_read_bio(bio, &name, &header, &der, &derlen) && header && !*header) {
+		if (!strcmp(name, "PRIVATE KEY"))
+			structure = "PrivateKeyInfo";
+		else if (!strcmp(name, "RSA PRIVATE KEY") || !strcmp(name, "EC PRIVATE KEY"))
+			structure = "type-specific";
+	}
+	if (structure) {
+		const unsigned char *p = der;
+		size_t n = (size_t)derlen;
+		OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&key, "DER", structure, type,
+			EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (!dctx || !OSSL_DECODER_from_data(dctx, &p, &n)) {
+			EVP_PKEY_free(key);
+			key = NULL;
+		}
+		OSSL_DECODER_CTX_free(dctx);
+	}
+	if (der)
+		OPENSSL_cleanse(der, (size_t)derlen);
+	OPENSSL_free(der);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	ERR_clear_error();
+	return key;
+}
+
 int signcore_signer_load_pem(signcore_ctx *ctx, signcore_signer **out, const char *key_path,
 	const char *key_password, const char *cert_path, const char *chain_path)
 {
@@ -367,7 +412,8 @@ int signcore_signer_load_pem(signcore_ctx *ctx, signcore_signer **out, const cha
 			signcore_signer_free(s);
 			return code;
 		}
-		{
+		s->key = read_plain_pem_key(data, len, s->cert);
+		if (!s->key) {
 			BIO *bio = BIO_new_mem_buf(data, (int)len);
 			s->key = PEM_read_bio_PrivateKey(bio, NULL, pem_pass_cb, (void *)key_password);
 			if (!s->key) {

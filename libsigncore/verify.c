@@ -98,6 +98,7 @@ typedef struct {
 	int intact;
 	int revocation_embedded; /* the chain is covered by /DSS data */
 	int no_ess;              /* no signing-certificate(-v2) attribute */
+	char why[320];           /* the reason a check failed (formatted) */
 } vsig;
 
 /* ---------------------------------------------------------------- strings */
@@ -554,7 +555,6 @@ static int hash_ranges(vstate *vs, const vsig *s, const EVP_MD *md, unsigned cha
 /* ByteRange sanity; sets s->rev. Returns a reason or NULL. */
 static const char *check_byterange(vstate *vs, vsig *s)
 {
-	static char why[256];
 	fz_context *fz = vs->fz;
 	pdf_obj *br = pdf_dict_get(fz, s->v, PDF_NAME(ByteRange));
 	size_t cstart, cend;
@@ -565,8 +565,8 @@ static const char *check_byterange(vstate *vs, vsig *s)
 	if (!pdf_is_array(fz, br))
 		return "the signature has no /ByteRange";
 	if (n != 4) {
-		snprintf(why, sizeof why, "/ByteRange holds %d numbers; a signature needs exactly two ranges (4 numbers)", n);
-		return why;
+		snprintf(s->why, sizeof s->why, "/ByteRange holds %d numbers; a signature needs exactly two ranges (4 numbers)", n);
+		return s->why;
 	}
 	for (i = 0; i < 4; i++) {
 		pdf_obj *x = pdf_array_get(fz, br, i);
@@ -584,23 +584,23 @@ static const char *check_byterange(vstate *vs, vsig *s)
 		return "the byte ranges overlap";
 	end = s->br[2] + s->br[3];
 	if (end > (long long)vs->n || s->br[2] > (long long)vs->n) {
-		snprintf(why, sizeof why, "the byte range ends at %lld, beyond the end of the file (%zu bytes): the file is truncated",
+		snprintf(s->why, sizeof s->why, "the byte range ends at %lld, beyond the end of the file (%zu bytes): the file is truncated",
 			end, vs->n);
-		return why;
+		return s->why;
 	}
 	if ((err = locate_contents(vs, s->field, &cstart, &cend)) != NULL)
 		return err;
 	if ((long long)cstart != s->br[1] || (long long)cend != s->br[2]) {
-		snprintf(why, sizeof why, "the gap between the byte ranges (%lld-%lld) is not exactly the /Contents string (%zu-%zu)",
+		snprintf(s->why, sizeof s->why, "the gap between the byte ranges (%lld-%lld) is not exactly the /Contents string (%zu-%zu)",
 			s->br[1], s->br[2], cstart, cend);
-		return why;
+		return s->why;
 	}
 	for (i = 0; i < vs->nrev; i++)
 		if ((long long)vs->ends[i] == end)
 			break;
 	if (i == vs->nrev) {
-		snprintf(why, sizeof why, "the signed bytes end at %lld, which is not the end of a revision of the file", end);
-		return why;
+		snprintf(s->why, sizeof s->why, "the signed bytes end at %lld, which is not the end of a revision of the file", end);
+		return s->why;
 	}
 	s->rev = i + 1;
 	return NULL;
@@ -967,7 +967,6 @@ static int docmdp_p(vstate *vs, vsig *s)
 
 static const char *check_cms(vstate *vs, vsig *s, const unsigned char *der, size_t len, int cades)
 {
-	static char why[300];
 	signcore_sig_report *r = s->r;
 	signcore_report *rep = vs->rep;
 	const unsigned char *p = der;
@@ -1042,8 +1041,8 @@ static const char *check_cms(vstate *vs, vsig *s, const unsigned char *der, size
 		r->signature_algorithm = keep(rep, buf);
 	}
 	if (weak_md(md)) {
-		snprintf(why, sizeof why, "the signature uses the weak digest %s", md_name(md));
-		err = why;
+		snprintf(s->why, sizeof s->why, "the signature uses the weak digest %s", md_name(md));
+		err = s->why;
 		goto done;
 	}
 	if (hash_ranges(vs, s, md, digest, &dlen)) {
@@ -1085,8 +1084,8 @@ static const char *check_cms(vstate *vs, vsig *s, const unsigned char *der, size
 		goto done;
 	}
 	if (CMS_SignerInfo_verify(s->si) != 1) {
-		snprintf(why, sizeof why, "the CMS signature does not verify with the signer's certificate (%s)", ossl_reason());
-		err = why;
+		snprintf(s->why, sizeof s->why, "the CMS signature does not verify with the signer's certificate (%s)", ossl_reason());
+		err = s->why;
 		goto done;
 	}
 	{

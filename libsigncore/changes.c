@@ -670,50 +670,68 @@ static int key_in(const char *key, const char *const *set)
 	return 0;
 }
 
+/* The keys of A or B, except those in SKIP, whose values differ (borrowed
+ * name objects, at most MAX; more is itself a disallowed change). Returns
+ * how many. */
+static int changed_keys(cmp *c, pdf_obj *a, pdf_obj *b, const char *const *skip, pdf_obj **out, int max)
+{
+	fz_context *fz = c->fz;
+	int pass, i, n, count = 0;
+
+	for (pass = 0; pass < 2; pass++) {
+		pdf_obj *x = pass ? b : a, *y = pass ? a : b;
+		n = pdf_dict_len(fz, x);
+		for (i = 0; i < n; i++) {
+			pdf_obj *k = pdf_dict_get_key(fz, x, i);
+			if (pass && pdf_dict_get(fz, y, k))
+				continue; /* compared in the first pass */
+			if (key_in(pdf_to_name(fz, k), skip) || obj_eq(c, pdf_dict_get_val(fz, x, i), pdf_dict_get(fz, y, k)))
+				continue;
+			if (count == max) {
+				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "more than %d entries of a dictionary changed", max);
+				return count;
+			}
+			out[count++] = k;
+		}
+	}
+	return count;
+}
+
 /* A field that exists in both revisions but whose dictionary changed. */
 static void field_changed(cmp *c, pdf_obj *fa, pdf_obj *fb, const char *name)
 {
 	static const char *const fill_keys[] = { "V", "AS", "AP", "DV", "MK", "DA", "Q", NULL };
+	/* Structure: compared through the field and page lists. */
+	static const char *const skip[] = { "Kids", "Parent", "P", NULL };
 	fz_context *fz = c->fz;
-	int sig = is_sig_field(fz, fb), pass, i, n;
+	pdf_obj *keys[64];
+	int sig = is_sig_field(fz, fb), i, n = changed_keys(c, fa, fb, skip, keys, 64);
 
-	for (pass = 0; pass < 2; pass++) {
-		pdf_obj *x = pass ? fb : fa, *y = pass ? fa : fb;
-		n = pdf_dict_len(fz, x);
-		for (i = 0; i < n; i++) {
-			pdf_obj *k = pdf_dict_get_key(fz, x, i);
-			const char *key = pdf_to_name(fz, k);
-			pdf_obj *vx = pdf_dict_get_val(fz, x, i), *vy = pdf_dict_get(fz, y, k);
-			if (pass && vy)
-				continue; /* compared in the first pass */
-			if (!strcmp(key, "Kids") || !strcmp(key, "Parent") || !strcmp(key, "P"))
-				continue; /* structure: compared through the field and page lists */
-			if (obj_eq(c, vx, vy))
-				continue;
-			if (!strcmp(key, "V") && sig) {
-				if (pdf_dict_get(fz, fa, PDF_NAME(V)))
-					signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED,
-						"the value of signature field \"%s\" was replaced", name);
-				else if (is_doc_timestamp(fz, fb))
-					signcore__diff_note(c->out, SIGNCORE_CHANGES_LTV, "document time-stamp \"%s\" added", name);
-				else
-					signcore__diff_note(c->out, SIGNCORE_CHANGES_FORM, "signature field \"%s\" signed", name);
-			} else if (!strcmp(key, "V")) {
-				signcore__diff_note(c->out, SIGNCORE_CHANGES_FORM, "field \"%s\" filled", name);
+	for (i = 0; i < n; i++) {
+		const char *key = pdf_to_name(fz, keys[i]);
+		if (!strcmp(key, "V") && sig) {
+			if (pdf_dict_get(fz, fa, PDF_NAME(V)))
+				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED,
+					"the value of signature field \"%s\" was replaced", name);
+			else if (is_doc_timestamp(fz, fb))
+				signcore__diff_note(c->out, SIGNCORE_CHANGES_LTV, "document time-stamp \"%s\" added", name);
+			else
+				signcore__diff_note(c->out, SIGNCORE_CHANGES_FORM, "signature field \"%s\" signed", name);
+		} else if (!strcmp(key, "V")) {
+			signcore__diff_note(c->out, SIGNCORE_CHANGES_FORM, "field \"%s\" filled", name);
+			add_changed_field(c->out, name);
+		} else if (key_in(key, fill_keys)) {
+			if (!sig)
 				add_changed_field(c->out, name);
-			} else if (key_in(key, fill_keys)) {
-				if (!sig)
-					add_changed_field(c->out, name);
-				if (!sig || !pdf_dict_get(fz, fa, PDF_NAME(V)) || strcmp(key, "AP"))
-					signcore__diff_note(c->out, SIGNCORE_CHANGES_FORM, "field \"%s\": /%s changed", name, key);
-				else
-					signcore__diff_note(c->out, SIGNCORE_CHANGES_ANNOTATIONS,
-						"the appearance of signed field \"%s\" changed", name);
-			} else if (!strcmp(key, "T") || !strcmp(key, "FT") || !strcmp(key, "Lock") || !strcmp(key, "SV")) {
-				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "field \"%s\": /%s changed", name, key);
-			} else {
-				signcore__diff_note(c->out, SIGNCORE_CHANGES_ANNOTATIONS, "field \"%s\": /%s changed", name, key);
-			}
+			if (!sig || !pdf_dict_get(fz, fa, PDF_NAME(V)) || strcmp(key, "AP"))
+				signcore__diff_note(c->out, SIGNCORE_CHANGES_FORM, "field \"%s\": /%s changed", name, key);
+			else
+				signcore__diff_note(c->out, SIGNCORE_CHANGES_ANNOTATIONS,
+					"the appearance of signed field \"%s\" changed", name);
+		} else if (!strcmp(key, "T") || !strcmp(key, "FT") || !strcmp(key, "Lock") || !strcmp(key, "SV")) {
+			signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "field \"%s\": /%s changed", name, key);
+		} else {
+			signcore__diff_note(c->out, SIGNCORE_CHANGES_ANNOTATIONS, "field \"%s\": /%s changed", name, key);
 		}
 	}
 }
@@ -768,29 +786,21 @@ static void compare_fields(cmp *c, pdf_obj *forma, pdf_obj *formb)
 
 static void compare_acroform(cmp *c, pdf_obj *fa, pdf_obj *fb)
 {
-	static const char *const form_keys[] = { "Fields", "DR", "DA", "NeedAppearances", "SigFlags", "Q", NULL };
+	static const char *const form_keys[] = { "DR", "DA", "NeedAppearances", "SigFlags", "Q", NULL };
+	static const char *const skip[] = { "Fields", NULL };
 	fz_context *fz = c->fz;
-	int pass, i, n;
+	pdf_obj *keys[64];
+	int i, n;
 
 	if (obj_eq(c, fa, fb))
 		return;
 	fa = pdf_resolve_indirect_chain(fz, fa);
 	fb = pdf_resolve_indirect_chain(fz, fb);
 	compare_fields(c, fa, fb);
-	for (pass = 0; pass < 2; pass++) {
-		pdf_obj *x = pass ? fb : fa, *y = pass ? fa : fb;
-		n = pdf_dict_len(fz, x);
-		for (i = 0; i < n; i++) {
-			pdf_obj *k = pdf_dict_get_key(fz, x, i);
-			const char *key = pdf_to_name(fz, k);
-			if ((pass && pdf_dict_get(fz, y, k)) || !strcmp(key, "Fields"))
-				continue;
-			if (obj_eq(c, pdf_dict_get_val(fz, x, i), pdf_dict_get(fz, y, k)))
-				continue;
-			signcore__diff_note(c->out, key_in(key, form_keys) ? SIGNCORE_CHANGES_FORM : SIGNCORE_CHANGES_DISALLOWED,
-				"interactive form: /%s changed", key);
-		}
-	}
+	n = changed_keys(c, fa, fb, skip, keys, 64);
+	for (i = 0; i < n; i++)
+		signcore__diff_note(c->out, key_in(pdf_to_name(fz, keys[i]), form_keys) ? SIGNCORE_CHANGES_FORM :
+			SIGNCORE_CHANGES_DISALLOWED, "interactive form: /%s changed", pdf_to_name(fz, keys[i]));
 }
 
 /* ----------------------------------------------------------------- pages */
@@ -946,10 +956,12 @@ static void compare_pages(cmp *c)
 static void compare_catalogs(cmp *c)
 {
 	static const char *const ltv_keys[] = { "DSS", "Extensions", NULL };
+	static const char *const skip[] = { "Pages", "AcroForm", NULL };
 	fz_context *fz = c->fz;
 	pdf_obj *ta = pdf_trailer(fz, c->a), *tb = pdf_trailer(fz, c->b);
 	pdf_obj *ra = pdf_dict_get(fz, ta, PDF_NAME(Root)), *rb = pdf_dict_get(fz, tb, PDF_NAME(Root));
-	int pass, i, n;
+	pdf_obj *keys[64];
+	int i, n;
 
 	if (!obj_eq(c, pdf_dict_get(fz, ta, PDF_NAME(Encrypt)), pdf_dict_get(fz, tb, PDF_NAME(Encrypt))))
 		signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "the encryption dictionary changed");
@@ -959,22 +971,14 @@ static void compare_catalogs(cmp *c)
 		return;
 	ra = pdf_resolve_indirect_chain(fz, ra);
 	rb = pdf_resolve_indirect_chain(fz, rb);
-	for (pass = 0; pass < 2; pass++) {
-		pdf_obj *x = pass ? rb : ra, *y = pass ? ra : rb;
-		n = pdf_dict_len(fz, x);
-		for (i = 0; i < n; i++) {
-			pdf_obj *k = pdf_dict_get_key(fz, x, i);
-			const char *key = pdf_to_name(fz, k);
-			if ((pass && pdf_dict_get(fz, y, k)) || !strcmp(key, "Pages") || !strcmp(key, "AcroForm"))
-				continue;
-			if (obj_eq(c, pdf_dict_get_val(fz, x, i), pdf_dict_get(fz, y, k)))
-				continue;
-			if (key_in(key, ltv_keys))
-				signcore__diff_note(c->out, SIGNCORE_CHANGES_LTV, "/%s %s", key,
-					pdf_dict_get(fz, ra, k) ? "updated" : "added");
-			else
-				signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "document catalog: /%s changed", key);
-		}
+	n = changed_keys(c, ra, rb, skip, keys, 64);
+	for (i = 0; i < n; i++) {
+		const char *key = pdf_to_name(fz, keys[i]);
+		if (key_in(key, ltv_keys))
+			signcore__diff_note(c->out, SIGNCORE_CHANGES_LTV, "/%s %s", key,
+				pdf_dict_get(fz, ra, keys[i]) ? "updated" : "added");
+		else
+			signcore__diff_note(c->out, SIGNCORE_CHANGES_DISALLOWED, "document catalog: /%s changed", key);
 	}
 	compare_acroform(c, pdf_dict_get(fz, ra, PDF_NAME(AcroForm)), pdf_dict_get(fz, rb, PDF_NAME(AcroForm)));
 }

@@ -295,3 +295,20 @@ field_tree()
 {
 	pdfq "$1" "$2" '"\n".join(sorted(name for name, d in field_dicts()))'
 }
+
+# start_pki — the test PKI of tests/pki with its TSA, OCSP responder and CRL
+# server on 127.0.0.1, in $PKI ($WORK/pki), stopped on exit; sources its
+# env.sh (TSA_URL, ROOT_PEM, SIGNER_*, ...). Skips the script (77) when the
+# servers cannot run here.
+start_pki()
+{
+	PKI=$WORK/pki
+	sh "$SRCDIR/tests/pki/setup.sh" "$PKI" >"$WORK/pki.log" 2>&1
+	case $? in
+	0) ;;
+	77) skip_all "$(tail -n1 "$WORK/pki.log")" ;;
+	*) cat "$WORK/pki.log" >&2; fail "test PKI setup"; finish ;;
+	esac
+	trap 'sh "$SRCDIR/tests/pki/teardown.sh" "$PKI" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+	. "$PKI/env.sh"
+}

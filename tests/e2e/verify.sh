@@ -9,15 +9,7 @@
 . "${SRCDIR:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 need_cmd openssl pdfsig lighttpd certutil curl qpdf python3
 
-PKI=$WORK/pki
-sh "$SRCDIR/tests/pki/setup.sh" "$PKI" >"$WORK/pki.log" 2>&1
-case $? in
-0) ;;
-77) skip_all "$(tail -n1 "$WORK/pki.log")" ;;
-*) cat "$WORK/pki.log" >&2; fail "test PKI setup"; finish ;;
-esac
-trap 'sh "$SRCDIR/tests/pki/teardown.sh" "$PKI" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
-. "$PKI/env.sh"
+start_pki
 
 F=$FIXTURES
 S=$SIGNCORE

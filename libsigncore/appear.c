@@ -13,113 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <zlib.h>
-
 #define BIG 100000.0f
-
-/*
- * The writer would deflate the font programs MuPDF embeds at the default
- * level on every save, which costs more than the signature itself. Deflate
- * them here at the fastest level instead and store them compressed. Whole
- * fonts (40-230 KB: user files that cannot be subset, script fallbacks)
- * are deflated once per context and font; subsets change with the text.
- */
-static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw, int cache)
-{
-	fz_context *fz = ctx->fz;
-	unsigned long crc = cache ? crc32(0L, raw->data, (uInt)raw->len) : 0;
-	uLongf zlen = compressBound((uLong)raw->len);
-	fz_buffer *z;
-	int i;
-
-	for (i = 0; cache && i < ctx->nzfonts; i++)
-		if (ctx->zfonts[i].crc == crc && ctx->zfonts[i].len == raw->len)
-			return fz_keep_buffer(fz, ctx->zfonts[i].z);
-	z = fz_new_buffer(fz, zlen);
-	if (compress2(z->data, &zlen, raw->data, (uLong)raw->len, Z_BEST_SPEED) != Z_OK) {
-		fz_drop_buffer(fz, z);
-		return NULL;
-	}
-	z->len = zlen;
-	if (cache && ctx->nzfonts < (int)(sizeof ctx->zfonts / sizeof ctx->zfonts[0])) {
-		ctx->zfonts[ctx->nzfonts].crc = crc;
-		ctx->zfonts[ctx->nzfonts].len = raw->len;
-		ctx->zfonts[ctx->nzfonts].z = fz_keep_buffer(fz, z);
-		ctx->nzfonts++;
-	}
-	return z;
-}
-
-/* Deflate the font program FF unless already done. Returns whether it is
- * SUB, the subset this appearance laid its text out with. */
-static int compress_stream(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *ff, fz_buffer *sub)
-{
-	fz_context *fz = ctx->fz;
-	fz_buffer *raw = NULL, *z = NULL;
-	int is_sub = 0;
-
-	if (!pdf_is_stream(fz, ff) || pdf_dict_get(fz, ff, PDF_NAME(Filter)))
-		return 0;
-	fz_var(raw);
-	fz_var(z);
-	fz_var(is_sub);
-	fz_try(fz) {
-		raw = pdf_load_raw_stream(fz, ff);
-		is_sub = sub && raw->len == sub->len && !memcmp(raw->data, sub->data, raw->len);
-		if (raw->len > 1024 && (z = deflate_fast(ctx, raw, !is_sub))) {
-			pdf_dict_put(fz, ff, PDF_NAME(Filter), PDF_NAME(FlateDecode));
-			pdf_update_stream(fz, pdf, ff, z, 1);
-		}
-	}
-	fz_always(fz) {
-		fz_drop_buffer(fz, raw);
-		fz_drop_buffer(fz, z);
-	}
-	fz_catch(fz)
-		fz_rethrow(fz);
-	return is_sub;
-}
-
-/* ISO 32000-1 9.6.4: the name of an embedded subset starts with a tag of
- * six upper-case letters and a plus sign; here derived from the program. */
-static void tag_subset(fz_context *fz, pdf_obj *font, pdf_obj *cidfont, pdf_obj *desc, fz_buffer *sub)
-{
-	unsigned long h = crc32(0L, sub->data, (uInt)sub->len);
-	const char *base = pdf_dict_get_name(fz, cidfont, PDF_NAME(BaseFont));
-	char name[128];
-	int i;
-
-	for (i = 0; i < 6; i++, h /= 26)
-		name[i] = (char)('A' + h % 26);
-	name[6] = '+';
-	fz_strlcpy(name + 7, base && *base ? base : "Font", sizeof name - 7);
-	pdf_dict_put_name(fz, font, PDF_NAME(BaseFont), name);
-	pdf_dict_put_name(fz, cidfont, PDF_NAME(BaseFont), name);
-	pdf_dict_put_name(fz, desc, PDF_NAME(FontName), name);
-}
-
-/* Deflate the font programs in the resources RES, and name the subset SUB
- * as one. */
-static void finish_fonts(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *res, fz_buffer *sub)
-{
-	static const char *const keys[] = { "FontFile", "FontFile2", "FontFile3" };
-	fz_context *fz = ctx->fz;
-	pdf_obj *fonts = pdf_dict_get(fz, res, PDF_NAME(Font));
-	int i, n = pdf_dict_len(fz, fonts);
-	size_t k;
-
-	for (i = 0; i < n; i++) {
-		pdf_obj *f = pdf_dict_get_val(fz, fonts, i);
-		pdf_obj *cidfont = pdf_array_get(fz, pdf_dict_get(fz, f, PDF_NAME(DescendantFonts)), 0);
-		pdf_obj *desc;
-		if (!cidfont)
-			cidfont = f;
-		desc = pdf_dict_get(fz, cidfont, PDF_NAME(FontDescriptor));
-		for (k = 0; k < 3; k++)
-			if (compress_stream(ctx, pdf, pdf_dict_gets(fz, desc, keys[k]), sub))
-				tag_subset(fz, f, cidfont, desc, sub);
-	}
-}
 
 /* The horizontal extent of the ink of the text drawn through it, from
  * glyph outlines: MuPDF's bbox device falls back to the font's bounding box
@@ -282,119 +176,6 @@ pdf_obj *signcore__ap_image(signcore_ctx *ctx, pdf_document *pdf, fz_image *img,
 	return xobj;
 }
 
-static void append_html_escaped(fz_context *fz, fz_buffer *buf, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fz_append_string(fz, buf, "&amp;"); break;
-		case '<': fz_append_string(fz, buf, "&lt;"); break;
-		case '>': fz_append_string(fz, buf, "&gt;"); break;
-		case '"': fz_append_string(fz, buf, "&quot;"); break;
-		case '\r': break;
-		default: fz_append_byte(fz, buf, (unsigned char)*s);
-		}
-	}
-}
-
-/* Marked content that tells text extractors what the shaped glyphs say:
- * without it, pdftotext garbles Indic conjuncts. */
-static void append_utf16_hex(fz_context *fz, fz_buffer *buf, int unit)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	int shift;
-
-	/* fz_append_printf has no %04X, so spell the digits out. */
-	for (shift = 12; shift >= 0; shift -= 4)
-		fz_append_byte(fz, buf, hex[(unit >> shift) & 15]);
-}
-
-/* Marked content that tells text extractors what the shaped glyphs say:
- * without it, pdftotext garbles Indic conjuncts. */
-static void append_actual_text(fz_context *fz, fz_buffer *buf, const char *s)
-{
-	int c;
-
-	fz_append_string(fz, buf, "/Span <</ActualText <FEFF");
-	while (*s) {
-		s += fz_chartorune(&c, s);
-		if (c >= 0x10000) {
-			c -= 0x10000;
-			append_utf16_hex(fz, buf, 0xD800 + (c >> 10));
-			append_utf16_hex(fz, buf, 0xDC00 + (c & 0x3FF));
-		} else {
-			append_utf16_hex(fz, buf, c);
-		}
-	}
-	fz_append_string(fz, buf, ">>> BDC\n");
-}
-
-/* MuPDF's built-in faces behind our family keywords (its HTML engine's
- * choice for the CSS generic families). */
-static const struct {
-	const char *keyword, *builtin, *generic;
-	int sans;
-} builtin_families[] = {
-	{ "sans", "Helvetica", "sans-serif", 1 },
-	{ "serif", "Charis SIL", "serif", 0 },
-	{ "mono", "Courier", "monospace", 0 },
-};
-
-/* CSS font-family for STYLE, adding @font-face rules and their files to
- * ARCH. The face is a subset holding the glyphs TEXT needs; a font that
- * cannot be subset is used whole (the built-in faces by their generic
- * family). The family is also set for @page, which styles the root box:
- * left at its default, it makes MuPDF load its serif face. Returns the
- * subset put in ARCH (a new reference), or NULL. */
-static fz_buffer *font_css(signcore_ctx *ctx, const sc_style *st, fz_archive *arch, fz_buffer *css,
-	const char *text)
-{
-	fz_context *fz = ctx->fz;
-	const char *font = st->font;
-	fz_buffer *file = NULL, *sub = NULL;
-	size_t i;
-
-	fz_var(font);
-	fz_var(file);
-	fz_var(sub);
-	if (!font || !*font)
-		font = (st->type == SIGNCORE_FIELD_SIGNATURE || st->type == SIGNCORE_FIELD_INITIALS) ? "script" : "sans";
-	for (i = 0; i < sizeof builtin_families / sizeof builtin_families[0]; i++) {
-		const unsigned char *data;
-		int size = 0;
-		if (strcmp(font, builtin_families[i].keyword))
-			continue;
-		data = fz_lookup_builtin_font(fz, builtin_families[i].builtin, 0, 0, &size);
-		sub = data ? signcore__font_subset(ctx, data, (size_t)size, text, builtin_families[i].sans) : NULL;
-		if (!sub) {
-			fz_append_printf(fz, css, "@page{font-family:%s}p{font-family:%s}", builtin_families[i].generic,
-				builtin_families[i].generic);
-			return NULL;
-		}
-		break;
-	}
-	if (!sub && !strcmp(font, "script")) {
-		file = fz_keep_buffer(fz, signcore__font_buffer(ctx, SC_FONT_SCRIPT));
-	} else if (!sub) {
-		fz_try(fz)
-			file = fz_read_file(fz, font);
-		fz_catch(fz)
-			signcore__throw(ctx, SIGNCORE_ENOTFOUND, "font file %s cannot be read", font);
-	}
-	fz_try(fz) {
-		if (file)
-			sub = signcore__font_subset(ctx, file->data, file->len, text, 0);
-		fz_tree_archive_add_buffer(fz, arch, "face.font", sub ? sub : file);
-		fz_append_string(fz, css, "@font-face{font-family:scface;src:url(face.font)}@page{font-family:scface}p{font-family:scface}");
-	}
-	fz_always(fz)
-		fz_drop_buffer(fz, file);
-	fz_catch(fz) {
-		fz_drop_buffer(fz, sub);
-		fz_rethrow(fz);
-	}
-	return sub;
-}
-
 /*
  * One story per appearance: creating a story loads its fonts afresh, and
  * MuPDF computes glyph advances per font object, so a second story (or a
@@ -414,8 +195,8 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 	float em = st->font_size > 0 ? st->font_size : 10;
 	float k = 1;
 	signcore_align align = st->align;
-	fz_buffer *html = NULL, *css = NULL, *contents = NULL, *wrapped = NULL, *sub = NULL;
-	fz_archive *arch = NULL;
+	fz_buffer *html = NULL, *css = NULL, *contents = NULL, *wrapped = NULL;
+	sc_fontset *fs = NULL;
 	fz_story *story = NULL;
 	fz_display_list *list = NULL;
 	fz_device *dev = NULL;
@@ -433,8 +214,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 	fz_var(css);
 	fz_var(contents);
 	fz_var(wrapped);
-	fz_var(sub);
-	fz_var(arch);
+	fz_var(fs);
 	fz_var(story);
 	fz_var(list);
 	fz_var(dev);
@@ -447,18 +227,18 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 		const char *css_align = !multiline ? "left" : align == SIGNCORE_ALIGN_CENTER ? "center"
 			: align == SIGNCORE_ALIGN_RIGHT ? "right" : "left";
 
-		arch = fz_new_tree_archive(fz, NULL);
-		css = fz_new_buffer(fz, 256);
+		fs = signcore__fontset_new(ctx, st->font && *st->font ? st->font : is_sig ? "script" : "sans", text, 0);
+		css = fz_new_buffer(fz, 1024);
 		fz_append_printf(fz, css,
 			"body{margin:0;padding:0}p{margin:0;padding:0;line-height:1.15;text-align:%s;white-space:%s}",
 			css_align, multiline ? "pre-wrap" : "pre");
-		sub = font_css(ctx, st, arch, css, text);
+		fz_append_string(fz, css, signcore__fontset_css(fs));
 		fz_terminate_buffer(fz, css);
 		html = fz_new_buffer(fz, strlen(text) + 32);
 		fz_append_string(fz, html, "<p>");
-		append_html_escaped(fz, html, text);
+		signcore__text_html(ctx, fs, html, text, 0);
 		fz_append_string(fz, html, "</p>");
-		story = fz_new_story(fz, html, (const char *)css->data, em, arch);
+		story = fz_new_story(fz, html, (const char *)css->data, em, signcore__fontset_archive(fs));
 
 		if (!multiline) {
 			fz_rect ink;
@@ -514,10 +294,10 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 			fz_close_device(fz, dev);
 		}
 
-		finish_fonts(ctx, pdf, res, sub);
+		signcore__fontset_finish(ctx, fs, pdf, res);
 		wrapped = fz_new_buffer(fz, contents->len + 256);
 		fz_append_string(fz, wrapped, "/Tx BMC\n");
-		append_actual_text(fz, wrapped, text);
+		signcore__actual_text(fz, wrapped, text);
 		fz_append_buffer(fz, wrapped, contents);
 		fz_append_string(fz, wrapped, "\nEMC\nEMC\n");
 		xobj = new_form(fz, pdf, w, h, rotate, res, wrapped);
@@ -526,12 +306,11 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 		fz_drop_device(fz, dev);
 		fz_drop_display_list(fz, list);
 		fz_drop_story(fz, story);
-		fz_drop_archive(fz, arch);
+		signcore__fontset_drop(ctx, fs);
 		fz_drop_buffer(fz, html);
 		fz_drop_buffer(fz, css);
 		fz_drop_buffer(fz, contents);
 		fz_drop_buffer(fz, wrapped);
-		fz_drop_buffer(fz, sub);
 		pdf_drop_obj(fz, res);
 	}
 	fz_catch(fz)

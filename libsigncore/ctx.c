@@ -23,6 +23,10 @@ static const char *const font_files[SC_FONT_COUNT] = {
 	[SC_FONT_BENGALI] = "NotoSansBengali-Regular.ttf",
 	[SC_FONT_GUJARATI] = "NotoSansGujarati-Regular.ttf",
 	[SC_FONT_ARABIC] = "NotoNaskhArabic-Regular.ttf",
+	[SC_FONT_TELUGU] = "NotoSansTelugu-Regular.ttf",
+	[SC_FONT_KANNADA] = "NotoSansKannada-Regular.ttf",
+	[SC_FONT_MALAYALAM] = "NotoSansMalayalam-Regular.ttf",
+	[SC_FONT_GURMUKHI] = "NotoSansGurmukhi-Regular.ttf",
 };
 
 const char *signcore_strerror(int code)
@@ -200,6 +204,10 @@ static fz_font *load_fallback(fz_context *fz, int script, int language, int seri
 	case UCDN_SCRIPT_BENGALI: which = SC_FONT_BENGALI; break;
 	case UCDN_SCRIPT_GUJARATI: which = SC_FONT_GUJARATI; break;
 	case UCDN_SCRIPT_ARABIC: which = SC_FONT_ARABIC; break;
+	case UCDN_SCRIPT_TELUGU: which = SC_FONT_TELUGU; break;
+	case UCDN_SCRIPT_KANNADA: which = SC_FONT_KANNADA; break;
+	case UCDN_SCRIPT_MALAYALAM: which = SC_FONT_MALAYALAM; break;
+	case UCDN_SCRIPT_GURMUKHI: which = SC_FONT_GURMUKHI; break;
 	default: return NULL;
 	}
 	fz_try(fz)

@@ -23,6 +23,10 @@ enum {
 	SC_FONT_BENGALI,
 	SC_FONT_GUJARATI,
 	SC_FONT_ARABIC,
+	SC_FONT_TELUGU,
+	SC_FONT_KANNADA,
+	SC_FONT_MALAYALAM,
+	SC_FONT_GURMUKHI,
 	SC_FONT_COUNT
 };
 
@@ -132,6 +136,30 @@ pdf_obj *signcore__ap_empty(signcore_ctx *ctx, pdf_document *pdf, float w, float
  * cannot be subset: use it whole. */
 fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text,
 	int sans);
+
+/* text.c: text in every script. A font set holds the faces for FONT
+ * ("sans", "serif", "mono", "script" or a font file) and for each Indic or
+ * Arabic script in TEXT, each cut down to what TEXT (all the text that
+ * will be laid out with the set) needs; CSS family scf (bold too with
+ * SC_FS_BOLD), class m the mono face (SC_FS_MONO), class x the typed
+ * signature face (SC_FS_SIGN). */
+typedef struct sc_fontset sc_fontset;
+enum { SC_FS_BOLD = 1, SC_FS_MONO = 2, SC_FS_SIGN = 4, SC_FS_BREAKS = 8 };
+sc_fontset *signcore__fontset_new(signcore_ctx *ctx, const char *font, const char *text, int flags);
+void signcore__fontset_drop(signcore_ctx *ctx, sc_fontset *fs);
+const char *signcore__fontset_css(const sc_fontset *fs);
+fz_archive *signcore__fontset_archive(const sc_fontset *fs);
+/* Append TEXT as HTML: escaped, each script run in a span with its face;
+ * SC_TEXT_BR turns newlines into <br/>, SC_TEXT_BREAKS lets long words
+ * (addresses, identifiers) break (the set needs SC_FS_BREAKS). */
+enum { SC_TEXT_BR = 1, SC_TEXT_BREAKS = 2 };
+void signcore__text_html(signcore_ctx *ctx, const sc_fontset *fs, fz_buffer *html, const char *text, int flags);
+/* Deflate the font programs in the resources RES once, and name the
+ * subsets of FS as subsets (ISO 32000-1 9.6.4). */
+void signcore__fontset_finish(signcore_ctx *ctx, const sc_fontset *fs, pdf_document *pdf, pdf_obj *res);
+/* Begin marked content telling text extractors what S says (close with
+ * EMC): without it, pdftotext garbles shaped Indic text. */
+void signcore__actual_text(fz_context *fz, fz_buffer *buf, const char *s);
 
 /* image.c: decode a PNG/JPEG (throws FZ_ERROR_GENERIC with a message). */
 fz_image *signcore__image_load(signcore_ctx *ctx, const void *data, size_t len);

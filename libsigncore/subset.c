@@ -373,6 +373,8 @@ static fz_buffer *run_subset(fz_context *fz, hb_blob_t *blob, hb_set_t *unicodes
 
 	if (input && hb_face_get_glyph_count(face) > 0) {
 		hb_set_union(hb_subset_input_unicode_set(input), unicodes);
+		/* Glyph names help text extraction (and checking what was drawn). */
+		hb_subset_input_set_flags(input, hb_subset_input_get_flags(input) | HB_SUBSET_FLAGS_GLYPH_NAMES);
 		sub = hb_subset_or_fail(face, input);
 	}
 	if (sub)

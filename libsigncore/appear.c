@@ -73,7 +73,7 @@ static void ink_fill_text(fz_context *fz, fz_device *dev, const fz_text *text, f
 	}
 }
 
-static fz_rect measure_ink(fz_context *fz, fz_display_list *list)
+fz_rect signcore__measure_ink(fz_context *fz, fz_display_list *list)
 {
 	ink_device *dev = (ink_device *)fz_new_device_of_size(fz, sizeof(ink_device));
 	fz_rect ink = fz_empty_rect;
@@ -251,7 +251,7 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 			fz_close_device(fz, dev);
 			fz_drop_device(fz, dev);
 			dev = NULL;
-			ink = measure_ink(fz, list);
+			ink = signcore__measure_ink(fz, list);
 			lh = filled.y1 - filled.y0;
 			if (fz_is_empty_rect(ink))
 				ink = fz_make_rect(0, 0, 0, lh);
@@ -297,7 +297,10 @@ pdf_obj *signcore__ap_text(signcore_ctx *ctx, pdf_document *pdf, const sc_style 
 		signcore__fontset_finish(ctx, fs, pdf, res);
 		wrapped = fz_new_buffer(fz, contents->len + 256);
 		fz_append_string(fz, wrapped, "/Tx BMC\n");
-		signcore__actual_text(fz, wrapped, text);
+		if (signcore__needs_actual_text(text))
+			signcore__actual_text(fz, wrapped, text);
+		else
+			fz_append_string(fz, wrapped, "/Span <<>> BDC\n");
 		fz_append_buffer(fz, wrapped, contents);
 		fz_append_string(fz, wrapped, "\nEMC\nEMC\n");
 		xobj = new_form(fz, pdf, w, h, rotate, res, wrapped);

@@ -48,6 +48,7 @@ const char *signcore_strerror(int code)
 	case SIGNCORE_ERANGE: return "out of range";
 	case SIGNCORE_ENOMEM: return "out of memory";
 	case SIGNCORE_EINTERNAL: return "internal error";
+	case SIGNCORE_ETAMPERED: return "the audit log was altered";
 	default: return "unknown error";
 	}
 }

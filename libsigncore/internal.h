@@ -127,6 +127,8 @@ pdf_obj *signcore__ap_check(signcore_ctx *ctx, pdf_document *pdf, int on,
 /* A visible signature: IMAGE or TYPED (in FONT) beside the TEXT block. */
 pdf_obj *signcore__ap_signature(signcore_ctx *ctx, pdf_document *pdf, const void *image, size_t image_len,
 	const char *typed, const char *font, const char *text, float w, float h, int rotate);
+/* The extent of the ink of the text in LIST, from glyph outlines. */
+fz_rect signcore__measure_ink(fz_context *fz, fz_display_list *list);
 /* An empty appearance (unfilled field). */
 pdf_obj *signcore__ap_empty(signcore_ctx *ctx, pdf_document *pdf, float w, float h, int rotate);
 
@@ -158,7 +160,10 @@ void signcore__text_html(signcore_ctx *ctx, const sc_fontset *fs, fz_buffer *htm
  * subsets of FS as subsets (ISO 32000-1 9.6.4). */
 void signcore__fontset_finish(signcore_ctx *ctx, const sc_fontset *fs, pdf_document *pdf, pdf_obj *res);
 /* Begin marked content telling text extractors what S says (close with
- * EMC): without it, pdftotext garbles shaped Indic text. */
+ * EMC): without it, pdftotext garbles shaped Indic text. Right-to-left
+ * text (Arabic without Indic) reads right by its glyphs and completed
+ * ToUnicode map instead: signcore__needs_actual_text says 0. */
+int signcore__needs_actual_text(const char *s);
 void signcore__actual_text(fz_context *fz, fz_buffer *buf, const char *s);
 
 /* image.c: decode a PNG/JPEG (throws FZ_ERROR_GENERIC with a message). */

@@ -59,7 +59,8 @@ enum {
 	SIGNCORE_EEXISTS = -12,     /* a field with that name already exists */
 	SIGNCORE_ERANGE = -13,      /* page number or rectangle outside the page */
 	SIGNCORE_ENOMEM = -14,      /* out of memory */
-	SIGNCORE_EINTERNAL = -15    /* a bug in signcore: please report it */
+	SIGNCORE_EINTERNAL = -15,   /* a bug in signcore: please report it */
+	SIGNCORE_ETAMPERED = -16    /* an audit log's hash chain is broken */
 };
 
 /* A static English description of an error code. Never NULL. */
@@ -559,6 +560,91 @@ SIGNCORE_API const signcore_sig_report *signcore_report_signature(const signcore
 /* The whole report as JSON (release with signcore_free). */
 SIGNCORE_API int signcore_report_json(const signcore_report *report, char **json);
 SIGNCORE_API void signcore_report_free(signcore_report *report);
+
+/* -------------------------------------------------------------- audit trail */
+
+/*
+ * The audit trail (certificate of completion) is built from a JSON log:
+ *
+ *   {"document": {"id": "doc_7Q2ZK9", "title": "Service Agreement",
+ *                 "original_sha256": "...", "status": "completed",
+ *                 "created_at": "...", "completed_at": "..."},
+ *    "recipients": [{"id": "r1", "name": "...", "email": "...",
+ *                    "role": "signer|approver|viewer|cc",
+ *                    "auth": "email_link|email_otp|sms_otp|access_code",
+ *                    "ip": "...", "user_agent": "...",
+ *                    "signed_at": "RFC 3339", "declined_at": "RFC 3339",
+ *                    "signature": {"text": "typed name"} or
+ *                                 {"image": "file or data: URL (PNG/JPEG)"}}],
+ *    "events": [{"at": "RFC 3339", "type": "document.created", "actor": "...",
+ *                "ip": "...", "recipient": "r1", "reason": "...",
+ *                "prev_sha256": "..."}]}
+ *
+ * Required: document.id, document.title, each recipient's name and email,
+ * each event's at and type. Unknown keys are ignored; unknown event types
+ * are printed as given.
+ *
+ * Hash chain: each event's prev_sha256 is the SHA-256 (hex) of the
+ * canonical form of the event before it -- its JSON with keys sorted, no
+ * whitespace, strings in UTF-8 -- and the first event's is the SHA-256 of
+ * the document ID. The chain hash of a log is the SHA-256 of its last
+ * event's canonical form; the audit page prints it.
+ */
+typedef enum {
+	SIGNCORE_PAPER_A4 = 0,
+	SIGNCORE_PAPER_LETTER = 1,
+	SIGNCORE_PAPER_MATCH = 2   /* the size of the document's last page */
+} signcore_paper;
+
+#define SIGNCORE_AUDIT_OPTIONS_VERSION 1
+typedef struct {
+	unsigned int version;
+	signcore_paper paper;
+	const char *time_zone;     /* IANA zone for the second time column; NULL: UTC only */
+	long long now;             /* generation time (Unix seconds); 0: now */
+	const char *base_dir;      /* relative signature image paths; NULL: cwd */
+	const char *events_name;   /* names the log in messages; NULL: "events" */
+	const char *before_sha256; /* hash of the document before the audit pages;
+	                            * NULL: hash the bytes it was opened from */
+} signcore_audit_options;
+#define SIGNCORE_AUDIT_OPTIONS_INIT { SIGNCORE_AUDIT_OPTIONS_VERSION, SIGNCORE_PAPER_A4, NULL, 0, NULL, NULL, NULL }
+
+/*
+ * Append audit-trail pages built from the JSON log (LEN bytes) to DOC: a
+ * header (title, document ID, status, page count, created and completed
+ * times, the original file's SHA-256, the SHA-256 of the document before
+ * the audit pages, the event chain hash), the recipients table with
+ * signature thumbnails, and the event log, flowing over as many pages as
+ * needed with the table header repeated; "page x of y" on every page.
+ * A log that carries prev_sha256 must verify. Then save DOC. Errors:
+ * SIGNCORE_EBADINPUT (bad JSON, with line and column; a missing key; an
+ * image that is not PNG/JPEG), SIGNCORE_ETAMPERED (broken chain),
+ * SIGNCORE_ESIGNED (the document is already signed: pages added after a
+ * signature invalidate it), SIGNCORE_EINVAL (unsaved changes and no
+ * before_sha256), SIGNCORE_ENOTFOUND (unknown time zone, missing image).
+ */
+SIGNCORE_API int signcore_audit_append(signcore_doc *doc, const char *json, size_t len,
+	const signcore_audit_options *opts);
+
+typedef struct {
+	size_t events;             /* number of events */
+	int chained;               /* the events carry prev_sha256 */
+	char chain_sha256[65];     /* the chain hash (hex) */
+} signcore_audit_info;
+
+/*
+ * Verify the hash chain of a JSON log. SIGNCORE_ETAMPERED names the first
+ * event that does not match (an edited, inserted or removed event), or
+ * says the log carries no chain. NAME names the log in messages.
+ */
+SIGNCORE_API int signcore_audit_check(signcore_ctx *ctx, const char *json, size_t len,
+	const char *name, signcore_audit_info *info);
+
+/* Add prev_sha256 to every event of a JSON log (a chain already there must
+ * verify: a broken one is never silently re-made). *OUT gets
+ * the chained log (release with signcore_free()). */
+SIGNCORE_API int signcore_audit_chain(signcore_ctx *ctx, const char *json, size_t len,
+	const char *name, char **out);
 
 /* -------------------------------------------------------------------- dates */
 

@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include <hb.h>
 #include <mupdf/ucdn.h>
 #include <zlib.h>
 
@@ -121,6 +122,7 @@ struct sc_fontset {
 	fz_archive *arch;
 	fz_buffer *css;
 	fz_buffer *subs[16];
+	int rtl[16];  /* the subset is an Arabic face */
 	int nsubs;
 	int nfiles;
 	int zwsp;     /* break opportunities have a face */
@@ -129,7 +131,7 @@ struct sc_fontset {
 /* Add DATA, cut down to TEXT, to the set as family FAMILY (bold or not);
  * whole when it cannot be subset. */
 static void add_face(signcore_ctx *ctx, sc_fontset *fs, const char *family, int bold, const unsigned char *data,
-	size_t len, const char *text, int sans)
+	size_t len, const char *text, int sans, int rtl)
 {
 	fz_context *fz = ctx->fz;
 	fz_buffer *sub, *whole = NULL;
@@ -153,8 +155,10 @@ static void add_face(signcore_ctx *ctx, sc_fontset *fs, const char *family, int 
 		fz_drop_buffer(fz, sub);
 		fz_rethrow(fz);
 	}
-	if (sub)
+	if (sub) {
+		fs->rtl[fs->nsubs] = rtl;
 		fs->subs[fs->nsubs++] = sub;
+	}
 }
 
 /* MuPDF's built-in faces behind our family keywords (its HTML engine's
@@ -184,13 +188,13 @@ static void add_latin(signcore_ctx *ctx, sc_fontset *fs, const char *family, con
 		for (w = 0; w <= bold; w++) {
 			data = fz_lookup_builtin_font(fz, builtin_families[i].builtin, w, 0, &size);
 			if (data)
-				add_face(ctx, fs, family, w, data, (size_t)size, text, builtin_families[i].sans);
+				add_face(ctx, fs, family, w, data, (size_t)size, text, builtin_families[i].sans, 0);
 		}
 		return;
 	}
 	if (!strcmp(font, "script")) {
 		file = signcore__font_buffer(ctx, SC_FONT_SCRIPT);
-		add_face(ctx, fs, family, 0, file->data, file->len, text, 0);
+		add_face(ctx, fs, family, 0, file->data, file->len, text, 0, 0);
 		return;
 	}
 	fz_var(file);
@@ -199,7 +203,7 @@ static void add_latin(signcore_ctx *ctx, sc_fontset *fs, const char *family, con
 	fz_catch(fz)
 		signcore__throw(ctx, SIGNCORE_ENOTFOUND, "font file %s cannot be read", font);
 	fz_try(fz)
-		add_face(ctx, fs, family, 0, file->data, file->len, text, 0);
+		add_face(ctx, fs, family, 0, file->data, file->len, text, 0, 0);
 	fz_always(fz)
 		fz_drop_buffer(fz, file);
 	fz_catch(fz)
@@ -219,7 +223,7 @@ static void add_script(signcore_ctx *ctx, sc_fontset *fs, int script, int serif,
 	if (serif)
 		data = fz_lookup_noto_font(fz, script_faces[script].ucdn, 0, &size, &subfont);
 	if (data && subfont == 0) {
-		add_face(ctx, fs, family, 0, data, (size_t)size, text, 0);
+		add_face(ctx, fs, family, 0, data, (size_t)size, text, 0, script == SCRIPT_ARABIC);
 	} else {
 		fz_buffer *file = NULL;
 		fz_var(file);
@@ -230,7 +234,7 @@ static void add_script(signcore_ctx *ctx, sc_fontset *fs, int script, int serif,
 			ctx->thrown = 0;
 			return;
 		}
-		add_face(ctx, fs, family, 0, file->data, file->len, text, 1);
+		add_face(ctx, fs, family, 0, file->data, file->len, text, 1, script == SCRIPT_ARABIC);
 	}
 	fz_append_printf(fz, fs->css, ".k%d{font-family:%s}", script, family);
 }
@@ -265,7 +269,7 @@ sc_fontset *signcore__fontset_new(signcore_ctx *ctx, const char *font, const cha
 			/* U+200B marks where a long word may break; the Latin
 			 * faces lack it, the Noto faces draw it as nothing. */
 			fz_buffer *file = signcore__font_buffer(ctx, SC_FONT_TAMIL);
-			add_face(ctx, fs, "scz", 0, file->data, file->len, "\xE2\x80\x8B", 1);
+			add_face(ctx, fs, "scz", 0, file->data, file->len, "\xE2\x80\x8B", 1, 0);
 			fz_append_string(fz, fs->css, ".z{font-family:scz}");
 			fs->zwsp = 1;
 		}
@@ -373,6 +377,18 @@ void signcore__text_html(signcore_ctx *ctx, const sc_fontset *fs, fz_buffer *htm
 
 /* ------------------------------------------------ fonts in the output */
 
+static void append_utf16_hex(fz_context *fz, fz_buffer *buf, int unit)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int shift;
+
+	/* fz_append_printf has no %04X, so spell the digits out. */
+	for (shift = 12; shift >= 0; shift -= 4)
+		fz_append_byte(fz, buf, hex[(unit >> shift) & 15]);
+}
+
+
+
 /*
  * The writer would deflate the font programs MuPDF embeds at the default
  * level on every save, which costs more than the signature itself. Deflate
@@ -406,18 +422,19 @@ static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw, int cache)
 	return z;
 }
 
+/* 1 + the index of the subset of FS that RAW is, or 0. */
 static int is_subset(const sc_fontset *fs, fz_buffer *raw)
 {
 	int i;
 
 	for (i = 0; fs && i < fs->nsubs; i++)
 		if (raw->len == fs->subs[i]->len && !memcmp(raw->data, fs->subs[i]->data, raw->len))
-			return 1;
+			return i + 1;
 	return 0;
 }
 
-/* Deflate the font program FF unless already done. Returns whether it is
- * one of the subsets of FS. */
+/* Deflate the font program FF unless already done. Returns 1 + the index
+ * of the subset of FS it is, or 0. */
 static int compress_stream(signcore_ctx *ctx, const sc_fontset *fs, pdf_document *pdf, pdf_obj *ff)
 {
 	fz_context *fz = ctx->fz;
@@ -468,6 +485,141 @@ static void tag_subset(fz_context *fz, pdf_obj *font, pdf_obj *cidfont, pdf_obj 
 	pdf_dict_put_name(fz, desc, PDF_NAME(FontName), name);
 }
 
+/*
+ * Arabic is drawn in contextual forms (initial, medial, final, lam-alef
+ * ligatures) that the font's cmap does not reach, so the ToUnicode map
+ * MuPDF derives from the cmap leaves them out and extractors lose most
+ * letters. /ActualText is no cure here: poppler spreads its characters
+ * left to right and then reverses the right-to-left line. Instead the map
+ * is completed by shaping each letter of the subset in every joining
+ * context (between tatweels) and recording which glyph stands for it.
+ */
+typedef struct {
+	unsigned int gid;
+	unsigned int ucs[2];
+	int n;
+} sc_gmap;
+
+static int gmap_find(const sc_gmap *m, int n, unsigned int gid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].gid == gid)
+			return i;
+	return -1;
+}
+
+/* Shape the code points CP (N of them, the letter(s) at FIRST) and map the
+ * glyph of cluster FIRST to the letters CP[FIRST..FIRST+LEN). */
+static int shape_map(hb_font_t *font, const hb_codepoint_t *cp, int n, int first, int len, sc_gmap *m, int nm, int cap)
+{
+	hb_buffer_t *b = hb_buffer_create();
+	hb_glyph_info_t *info;
+	unsigned int count = 0, i;
+
+	hb_buffer_add_codepoints(b, cp, n, 0, n);
+	hb_buffer_set_direction(b, HB_DIRECTION_RTL);
+	hb_buffer_set_script(b, HB_SCRIPT_ARABIC);
+	hb_buffer_set_language(b, hb_language_from_string("ar", 2));
+	hb_shape(font, b, NULL, 0);
+	info = hb_buffer_get_glyph_infos(b, &count);
+	for (i = 0; i < count && nm < cap; i++) {
+		int k;
+		if ((int)info[i].cluster != first || info[i].codepoint == 0 || gmap_find(m, nm, info[i].codepoint) >= 0)
+			continue;
+		m[nm].gid = info[i].codepoint;
+		m[nm].n = len;
+		for (k = 0; k < len; k++)
+			m[nm].ucs[k] = cp[first + k];
+		nm++;
+		break; /* marks in the cluster keep their cmap entries */
+	}
+	hb_buffer_destroy(b);
+	return nm;
+}
+
+static void arabic_to_unicode(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *font, fz_buffer *sub)
+{
+	static const hb_codepoint_t alefs[] = { 0x0627, 0x0622, 0x0623, 0x0625 };
+	fz_context *fz = ctx->fz;
+	hb_blob_t *blob = hb_blob_create((const char *)sub->data, (unsigned int)sub->len, HB_MEMORY_MODE_READONLY, NULL, NULL);
+	hb_face_t *face = hb_face_create(blob, 0);
+	hb_font_t *hf = hb_font_create(face);
+	hb_set_t *uni = hb_set_create();
+	hb_codepoint_t u = HB_SET_VALUE_INVALID, g;
+	sc_gmap *m = NULL;
+	fz_buffer *cmap = NULL;
+	int nm = 0, cap = 0, i, k;
+
+	hb_face_collect_unicodes(face, uni);
+	cap = (int)hb_set_get_population(uni) * 5 + 16;
+	fz_var(m);
+	fz_var(cmap);
+	fz_try(fz) {
+		m = fz_malloc_array(fz, cap, sc_gmap);
+		/* What the cmap reaches. */
+		while (hb_set_next(uni, &u))
+			if (hb_font_get_nominal_glyph(hf, u, &g) && g && gmap_find(m, nm, g) < 0 && nm < cap) {
+				m[nm].gid = g;
+				m[nm].ucs[0] = u;
+				m[nm].n = 1;
+				nm++;
+			}
+		/* Each letter in its four joining contexts. */
+		u = HB_SET_VALUE_INVALID;
+		while (hb_set_next(uni, &u)) {
+			hb_codepoint_t cp[3] = { 0x0640, u, 0x0640 };
+			if (u < 0x0620 || u > 0x06FF || u == 0x0640)
+				continue;
+			nm = shape_map(hf, cp, 3, 1, 1, m, nm, cap);      /* medial */
+			nm = shape_map(hf, cp, 2, 1, 1, m, nm, cap);      /* final */
+			nm = shape_map(hf, cp + 1, 2, 0, 1, m, nm, cap);  /* initial */
+		}
+		/* Lam-alef ligatures, alone and joined. */
+		for (k = 0; k < 4; k++) {
+			hb_codepoint_t cp[3] = { 0x0640, 0x0644, alefs[k] };
+			if (!hb_set_has(uni, alefs[k]) || !hb_set_has(uni, 0x0644))
+				continue;
+			nm = shape_map(hf, cp + 1, 2, 0, 2, m, nm, cap);
+			nm = shape_map(hf, cp, 3, 1, 2, m, nm, cap);
+		}
+		cmap = fz_new_buffer(fz, 256 + 32 * (size_t)nm);
+		fz_append_string(fz, cmap, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+			"/CIDSystemInfo <</Registry(Adobe)/Ordering(UCS)/Supplement 0>> def\n"
+			"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+			"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+		for (i = 0; i < nm; i += 100) {
+			int end = i + 100 < nm ? i + 100 : nm, j;
+			fz_append_printf(fz, cmap, "%d beginbfchar\n", end - i);
+			for (j = i; j < end; j++) {
+				fz_append_byte(fz, cmap, '<');
+				append_utf16_hex(fz, cmap, (int)m[j].gid);
+				fz_append_string(fz, cmap, "> <");
+				for (k = 0; k < m[j].n; k++)
+					append_utf16_hex(fz, cmap, (int)m[j].ucs[k]);
+				fz_append_string(fz, cmap, ">\n");
+			}
+			fz_append_string(fz, cmap, "endbfchar\n");
+		}
+		fz_append_string(fz, cmap, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+		{
+			pdf_obj *tu = pdf_add_stream(fz, pdf, cmap, NULL, 0);
+			pdf_dict_put_drop(fz, font, PDF_NAME(ToUnicode), tu);
+		}
+	}
+	fz_always(fz) {
+		fz_free(fz, m);
+		fz_drop_buffer(fz, cmap);
+		hb_set_destroy(uni);
+		hb_font_destroy(hf);
+		hb_face_destroy(face);
+		hb_blob_destroy(blob);
+	}
+	fz_catch(fz)
+		fz_rethrow(fz);
+}
+
 void signcore__fontset_finish(signcore_ctx *ctx, const sc_fontset *fs, pdf_document *pdf, pdf_obj *res)
 {
 	static const char *const keys[] = { "FontFile", "FontFile2", "FontFile3" };
@@ -485,22 +637,30 @@ void signcore__fontset_finish(signcore_ctx *ctx, const sc_fontset *fs, pdf_docum
 		desc = pdf_dict_get(fz, cidfont, PDF_NAME(FontDescriptor));
 		for (k = 0; k < 3; k++) {
 			pdf_obj *ff = pdf_dict_gets(fz, desc, keys[k]);
-			if (compress_stream(ctx, fs, pdf, ff))
+			int sub = compress_stream(ctx, fs, pdf, ff);
+			if (sub) {
 				tag_subset(fz, f, cidfont, desc, ff);
+				if (fs->rtl[sub - 1])
+					arabic_to_unicode(ctx, pdf, f, fs->subs[sub - 1]);
+			}
 		}
 	}
 }
 
 /* ------------------------------------------------------- extraction */
 
-static void append_utf16_hex(fz_context *fz, fz_buffer *buf, int unit)
+int signcore__needs_actual_text(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	int shift;
+	int c, rtl = 0, indic = 0;
 
-	/* fz_append_printf has no %04X, so spell the digits out. */
-	for (shift = 12; shift >= 0; shift -= 4)
-		fz_append_byte(fz, buf, hex[(unit >> shift) & 15]);
+	while (*s) {
+		s += fz_chartorune(&c, s);
+		if (script_of(c) == SCRIPT_ARABIC)
+			rtl = 1;
+		else if (script_of(c) != SCRIPT_LATIN)
+			indic = 1;
+	}
+	return indic || !rtl;
 }
 
 void signcore__actual_text(fz_context *fz, fz_buffer *buf, const char *s)

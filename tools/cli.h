@@ -63,5 +63,6 @@ int cmd_sign(int argc, char **argv);
 int cmd_timestamp(int argc, char **argv);
 int cmd_ltv(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

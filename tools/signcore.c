@@ -17,6 +17,7 @@ static const struct {
 	{ "fill", cmd_fill, "fill existing fields from a values file" },
 	{ "flatten", cmd_flatten, "burn field appearances into the pages" },
 	{ "stamp", cmd_stamp, "place, fill and flatten in one step" },
+	{ "audit", cmd_audit, "append the audit trail pages; check an event log's hash chain" },
 	{ "sign", cmd_sign, "sign with PAdES (B-B to B-LTA), visible or not; external signing" },
 	{ "timestamp", cmd_timestamp, "add a document time-stamp" },
 	{ "ltv", cmd_ltv, "add long-term validation data (B-LT, B-LTA) to signed files" },

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The end-to-end demo: build signcore if needed, then take a contract through
-# place -> fill -> flatten (and a one-step stamp), then sign it with PAdES
+# place -> fill -> flatten (and a one-step stamp), append the audit trail
+# from samples/audit-events.json (hash chain checked), then sign it with PAdES
 # B-LTA against a local test PKI (a real TSA, OCSP responder and CRL server
 # on 127.0.0.1), checking each result with tools nobody here wrote (qpdf,
 # pdftotext, pdfsig, openssl).
@@ -49,11 +50,24 @@ for want in "प्रिया शर्मा (Priya Sharma)" "Acme Pvt Ltd" "
 	*) echo "demo: '$want' missing from final.pdf" >&2; exit 1 ;;
 	esac
 done
-step "sign final.pdf: PAdES B-LTA with a visible signature (test PKI on 127.0.0.1)"
+step "audit trail: check the event log's hash chain, append the certificate of completion"
+"$SIGNCORE" audit --check "$here/audit-events.json"
+"$SIGNCORE" audit "$out/final.pdf" "$here/audit-events.json" -o "$out/completed.pdf" --time-zone Asia/Kolkata
+chain=$("$SIGNCORE" audit --check "$here/audit-events.json" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["chain_sha256"])')
+text=$(pdftotext -enc UTF-8 -f 4 "$out/completed.pdf" -)
+for want in "doc_7Q2ZK9" "$chain" "प्रिया शर्मा" "அருண் குமார்" "فاطمة الزهراء" "Audit trail · page 1 of"; do
+	case "$text" in
+	*"$want"*) echo "pdftotext of the audit trail shows: $want" ;;
+	*) echo "demo: '$want' missing from the audit trail" >&2; exit 1 ;;
+	esac
+done
+pdffonts "$out/completed.pdf" | awk 'NR > 2 && $1 != "Helvetica" {print "font: " $1 " (embedded " $(NF-4) ", subset " $(NF-3) ")"}'
+
+step "sign completed.pdf: PAdES B-LTA with a visible signature (test PKI on 127.0.0.1)"
 sh "$top/tests/pki/setup.sh" "$out/pki" >/dev/null
 trap 'sh "$top/tests/pki/teardown.sh" "$out/pki" 2>/dev/null' EXIT
 . "$out/pki/env.sh"
-"$SIGNCORE" sign "$out/final.pdf" -o "$out/signed.pdf" --p12 "$SIGNER_P256_P12" --password-file "$P12_PASS_FILE" \
+"$SIGNCORE" sign "$out/completed.pdf" -o "$out/signed.pdf" --p12 "$SIGNER_P256_P12" --password-file "$P12_PASS_FILE" \
 	--page 1 --rect 330,720,230,70 --reason "Agreed to the terms" --location "Pune" \
 	--level B-LTA --tsa "$TSA_URL" --trust "$ROOT_PEM"
 "$SIGNCORE" info "$out/signed.pdf" | sed -n '/^Fields/,$p'
@@ -71,4 +85,5 @@ step "verify signed.pdf with signcore verify (offline, embedded revocation data)
 "$SIGNCORE" verify "$out/signed.pdf" --trust "$ROOT_PEM" -q >/dev/null ||
 	{ echo "demo: signcore verify does not accept the signature" >&2; exit 1; }
 
-printf '\nDemo complete: %s (filled and flattened), %s (signed, B-LTA)\n' "$out/final.pdf" "$out/signed.pdf"
+printf '\nDemo complete: %s (filled and flattened), %s (audit trail), %s (signed, B-LTA)\n' \
+	"$out/final.pdf" "$out/completed.pdf" "$out/signed.pdf"

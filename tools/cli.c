@@ -181,7 +181,7 @@ char *cli_path_join(const char *base_dir, const char *path)
 	size_t nb, np;
 	char *out;
 
-	if (!base_dir || !*base_dir || path[0] == '/' || !strcmp(path, "-"))
+	if (!base_dir || !*base_dir || !strcmp(base_dir, ".") || path[0] == '/' || !strcmp(path, "-"))
 		return strdup(path);
 	nb = strlen(base_dir);
 	np = strlen(path);

@@ -68,6 +68,7 @@ int cli_sign_parse(int argc, char **argv, cli_sign_args *a, const char *usage, i
 		const char **slot = NULL;
 		int is_list = 0;
 #define OPT(name, field) else if (!strcmp(s, name)) slot = &a->field;
+#define FLAG(name, field) else if (!strcmp(s, name)) { a->field = 1; continue; }
 		if (extra) {
 			int rc = extra(ud, argc, argv, &i);
 			if (rc > 0)
@@ -101,25 +102,10 @@ int cli_sign_parse(int argc, char **argv, cli_sign_args *a, const char *usage, i
 				return EXIT_BADINPUT;
 			}
 			continue;
-		} else if (!strcmp(s, "--invisible")) {
-			a->invisible = 1;
-			continue;
-		} else if (!strcmp(s, "--pss")) {
-			a->pss = 1;
-			continue;
-		} else if (!strcmp(s, "--prepare")) {
-			a->prepare = 1;
-			continue;
-		} else if (!strcmp(s, "--lta")) {
-			a->lta = 1;
-			continue;
-		} else if (!strcmp(s, "--allow-missing-revocation")) {
-			a->allow_missing = 1;
-			continue;
-		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
-			a->quiet = 1;
-			continue;
-		} else if (s[0] == '-' && s[1]) {
+		}
+		FLAG("--invisible", invisible) FLAG("--pss", pss) FLAG("--prepare", prepare) FLAG("--lta", lta)
+		FLAG("--allow-missing-revocation", allow_missing) FLAG("-q", quiet) FLAG("--quiet", quiet)
+		else if (s[0] == '-' && s[1]) {
 			cli_error("%s: unknown option %s (see signcore %s --help)", a->cmd, s, a->cmd);
 			return EXIT_BADINPUT;
 		} else {
@@ -131,6 +117,7 @@ int cli_sign_parse(int argc, char **argv, cli_sign_args *a, const char *usage, i
 			continue;
 		}
 #undef OPT
+#undef FLAG
 		if (++i >= argc)
 			goto missing;
 		if (is_list) {

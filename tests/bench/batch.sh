@@ -19,14 +19,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work="$here/out/batch"
-runs=3
-docs=1000
-peer_docs=200
-rss_jobs=10000
-signcore="${SIGNCORE:-}"
-peer=1
-big=1
-rss=1
+runs=3 docs=1000 peer_docs=200 rss_jobs=10000
+signcore="${SIGNCORE:-}" peer=1 big=1 rss=1
 
 die() { echo "batch.sh: $*" >&2; exit 1; }
 note() { echo "batch.sh: $*" >&2; }
@@ -68,15 +62,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 30
 	-addext "keyUsage=critical,digitalSignature,nonRepudiation" -addext "basicConstraints=CA:FALSE" 2>/dev/null
 echo bench-pass >p12.pass
 openssl pkcs12 -export -inkey key.pem -in cert.pem -out cred.p12 -passout file:p12.pass
-cat >spec5.json <<'EOF'
-{"fields": [
- {"name": "full_name", "type": "text", "page": 1, "rect": [72, 600, 300, 22]},
- {"name": "company", "type": "text", "page": 1, "rect": [72, 630, 300, 22]},
- {"name": "agree", "type": "checkbox", "page": 1, "rect": [72, 660, 14, 14]},
- {"name": "signed_on", "type": "date", "page": 1, "rect": [72, 690, 200, 22], "date_format": "%d %b %Y"},
- {"name": "signature", "type": "signature", "page": 1, "rect": [72, 720, 220, 44]}
-]}
-EOF
+cp "$root/samples/batch-fields.json" spec5.json
 # manifest JOBS N OUTDIR: N jobs over the corpus (round robin)
 manifest()
 {

@@ -21,15 +21,8 @@ cp "$F/pages200.pdf" in/p200.pdf
 cp "$F/sig.png" in/sig.png
 CRED="--p12 $SIGNER_RSA_P12 --password-file $P12_PASS_FILE"
 
-cat >spec5.json <<'EOF'
-{"fields": [
- {"name": "full_name", "type": "text", "page": 1, "rect": [72, 600, 300, 22]},
- {"name": "company", "type": "text", "page": 1, "rect": [72, 630, 300, 22]},
- {"name": "agree", "type": "checkbox", "page": 1, "rect": [72, 660, 14, 14]},
- {"name": "signed_on", "type": "date", "page": 1, "rect": [72, 690, 200, 22], "date_format": "%d %b %Y"},
- {"name": "signature", "type": "signature", "page": 1, "rect": [72, 720, 220, 44]}
-]}
-EOF
+# the 5 fields every job stamps (values come from each job)
+cp "$SRCDIR/samples/batch-fields.json" spec5.json
 
 # report_get FILE PYEXPR — PYEXPR over the report `j` and `by` (line -> result)
 report_get()

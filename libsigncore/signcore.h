@@ -9,8 +9,16 @@
  *   - Every function that can fail returns an int: SIGNCORE_OK (0) or a
  *     negative SIGNCORE_E* code. The detail (which file, page, field, JSON
  *     path, and what was expected) is in signcore_ctx_last_error(ctx).
- *   - A signcore_ctx belongs to one thread at a time. Documents opened with a
- *     context are used with that context only.
+ *   - Threads: a signcore_ctx belongs to one thread at a time, and so does
+ *     everything made with it (documents, specs, reports): give each thread
+ *     a context of its own. Contexts share nothing, so any number of them
+ *     may work at once. A loaded signcore_signer is the one object that may
+ *     be shared: it is read-only once loaded, and any number of threads may
+ *     sign with it at the same time (free it after the last of them). Option
+ *     structs and the buffers they point to are only read by the library
+ *     and may be shared too. The library keeps no other process-wide state
+ *     except the HTTP client, which it loads and initializes once, safely
+ *     from any thread.
  *   - Ownership: *_new / *_open / *_load give the caller an object to release
  *     with the matching *_free. Strings returned as "const char *" are
  *     borrowed and stay valid until the owner is freed or modified.

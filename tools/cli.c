@@ -126,14 +126,14 @@ int cli_ctx_new(signcore_ctx **ctx)
 	return 0;
 }
 
-char *cli_read_all(const char *path, size_t *len)
+char *cli_read_file(const char *path, size_t *len, char *err, size_t errsz)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	size_t cap = 65536, n = 0, got;
 	char *buf;
 
 	if (!f) {
-		cli_error("%s: %s", path, strerror(errno));
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	buf = malloc(cap + 1);
@@ -151,11 +151,11 @@ char *cli_read_all(const char *path, size_t *len)
 		}
 	}
 	if (buf && ferror(f)) {
-		cli_error("%s: read error: %s", path, strerror(errno));
+		snprintf(err, errsz, "%s: read error: %s", path, strerror(errno));
 		free(buf);
 		buf = NULL;
 	} else if (!buf) {
-		cli_error("%s: out of memory", path);
+		snprintf(err, errsz, "%s: out of memory", path);
 	}
 	if (f != stdin)
 		fclose(f);
@@ -164,6 +164,33 @@ char *cli_read_all(const char *path, size_t *len)
 		*len = n;
 	}
 	return buf;
+}
+
+char *cli_read_all(const char *path, size_t *len)
+{
+	char err[1024];
+	char *buf = cli_read_file(path, len, err, sizeof err);
+
+	if (!buf)
+		cli_error("%s", err);
+	return buf;
+}
+
+char *cli_path_join(const char *base_dir, const char *path)
+{
+	size_t nb, np;
+	char *out;
+
+	if (!base_dir || !*base_dir || !strcmp(base_dir, ".") || path[0] == '/' || !strcmp(path, "-"))
+		return strdup(path);
+	nb = strlen(base_dir);
+	np = strlen(path);
+	if (!(out = malloc(nb + np + 2)))
+		return NULL;
+	memcpy(out, base_dir, nb);
+	out[nb] = '/';
+	memcpy(out + nb + 1, path, np + 1);
+	return out;
 }
 
 /* Passwords come from a file or the environment, never the command line,

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "signcore.h"
 
 /* Exit codes (documented in signcore(1) and the README). */
@@ -44,6 +46,11 @@ int cli_parse(int argc, char **argv, cli_args *a, const char *usage, int want_ou
 int cli_ctx_new(signcore_ctx **ctx);
 /* Read PATH ("-" = stdin) whole. NULL with a message printed on failure. */
 char *cli_read_all(const char *path, size_t *len);
+/* Same, NUL-terminated, with the reason in ERR instead of printed. */
+char *cli_read_file(const char *path, size_t *len, char *err, size_t errsz);
+/* PATH relative to BASE_DIR (unless absolute or BASE_DIR is NULL): a new
+ * string, NULL when out of memory. */
+char *cli_path_join(const char *base_dir, const char *path);
 /* A password from FILE (first line) or the environment variable ENV;
  * *OUT is NULL when neither is given. Returns an exit code. */
 int cli_secret(const char *file, const char *env, char **out);
@@ -64,5 +71,64 @@ int cmd_timestamp(int argc, char **argv);
 int cmd_ltv(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+
+/* ------------------------------------------------------------------------
+ * Signing options shared by sign, timestamp, ltv and batch (cli_sign.c).
+ */
+#define CLI_MAX_LIST 16
+
+typedef struct {
+	const char *cmd;
+	const char *input, *output;
+	const char *p12, *password_file, *password_env, *key, *cert, *chain, *key_password_file;
+	const char *pdf_password_file, *pdf_password_env;
+	const char *field, *rect, *units, *appearance, *level, *certify, *lock, *subfilter, *digest;
+	const char *reason, *location, *contact, *name, *tsa_auth_env;
+	const char *digest_out, *hash_of, *embed, *signature;
+	const char *tsa[CLI_MAX_LIST], *trust[CLI_MAX_LIST];
+	size_t ntsa, ntrust;
+	int page, invisible, pss, prepare, lta, allow_missing, quiet;
+} cli_sign_args;
+
+/* An option only one command knows: return -1 when ARGV[*I] is not one, 0
+ * when it was taken (*I advanced past its value), or an exit code. */
+typedef int (*cli_extra_option)(void *ud, int argc, char **argv, int *i);
+
+/* Parse the options of the signing commands; EXTRA (may be NULL) sees each
+ * argument first. Returns 0 (HELP set after printing USAGE) or an exit code. */
+int cli_sign_parse(int argc, char **argv, cli_sign_args *a, const char *usage, int *help,
+	cli_extra_option extra, void *ud);
+/* "B-B" .. "B-LTA" (NULL = B-B). cli_parse_level prints the error and
+ * returns an exit code; cli_level_from_name returns -1. */
+int cli_parse_level(const char *s, signcore_level *out);
+int cli_level_from_name(const char *s, signcore_level *out);
+
+typedef struct {
+	signcore_sign_options o;
+	signcore_sig_appearance ap;
+	json_t *ap_json;
+	char *image;
+	size_t image_len;
+	char *locks;
+	const char *lock_list[256];
+	char *tsa_auth;
+} cli_sign_setup;
+
+/* Build S->o from the options in A (appearance image read, locks split).
+ * Release with cli_sign_setup_free, also after an error. */
+int cli_sign_setup_init(const cli_sign_args *a, cli_sign_setup *s);
+void cli_sign_setup_free(cli_sign_setup *s);
+/* Fill AP from the appearance object J ({"image": "sig.png", "typed": ...});
+ * the image file, relative to BASE_DIR (NULL = current directory), is read
+ * into *IMAGE (free it). Strings stay borrowed from J. Returns 0, or -1 with
+ * the reason in ERR. */
+int cli_appearance_from_json(json_t *j, const char *base_dir, signcore_sig_appearance *ap,
+	char **image, size_t *image_len, char *err, size_t errsz);
+/* Like cli_secret, and on a terminal ask for PROMPT when neither is given. */
+int cli_secret_prompt(const char *file, const char *env, const char *prompt, char **out);
+/* Load the credentials of A (--p12 or --key/--cert/--chain); NEED_KEY 0
+ * allows a certificate alone. Prints the error and returns an exit code. */
+int cli_load_signer(signcore_ctx *ctx, const cli_sign_args *a, int need_key, signcore_signer **out);
 
 #endif

@@ -9,12 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
-
-#include <jansson.h>
-
-#define MAX_LIST 16
 
 static const char sign_usage[] =
 	"usage: signcore sign IN -o OUT (--p12 F [--password-file P | --password-env VAR]\n"
@@ -60,329 +55,7 @@ static const char sign_usage[] =
 	"      --pdf-password-file F / --pdf-password-env VAR   password of an encrypted PDF\n"
 	"  -q, --quiet   -h, --help\n";
 
-typedef struct {
-	const char *cmd;
-	const char *input, *output;
-	const char *p12, *password_file, *password_env, *key, *cert, *chain, *key_password_file;
-	const char *pdf_password_file, *pdf_password_env;
-	const char *field, *rect, *units, *appearance, *level, *certify, *lock, *subfilter, *digest;
-	const char *reason, *location, *contact, *name, *tsa_auth_env;
-	const char *digest_out, *hash_of, *embed, *signature;
-	const char *tsa[MAX_LIST], *trust[MAX_LIST];
-	size_t ntsa, ntrust;
-	int page, invisible, pss, prepare, lta, allow_missing, quiet;
-} sign_args;
-
-/* Read a password on the terminal with echo off. */
-static char *prompt_password(const char *what)
-{
-	FILE *tty = fopen("/dev/tty", "r+");
-	struct termios old, noecho;
-	char buf[512];
-	char *out = NULL;
-	int restored = 0;
-
-	if (!tty)
-		return NULL;
-	fprintf(tty, "%s: ", what);
-	fflush(tty);
-	if (tcgetattr(fileno(tty), &old) == 0) {
-		noecho = old;
-		noecho.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
-		restored = 1;
-	}
-	if (fgets(buf, sizeof buf, tty)) {
-		buf[strcspn(buf, "\r\n")] = 0;
-		out = strdup(buf);
-	}
-	if (restored)
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
-	memset(buf, 0, sizeof buf);
-	return out;
-}
-
-/* A password from a file, a variable, or (on a terminal) a prompt. *OUT is
- * NULL when none applies. Returns an exit code. */
-static int secret(const char *file, const char *env, const char *prompt, char **out)
-{
-	int rc = cli_secret(file, env, out);
-
-	if (!rc && !file && !env && prompt && isatty(STDIN_FILENO))
-		*out = prompt_password(prompt);
-	return rc;
-}
-
-static int parse_args(int argc, char **argv, sign_args *a, const char *usage, int *help)
-{
-	int i;
-
-	memset(a, 0, sizeof *a);
-	a->cmd = argv[0];
-	*help = 0;
-	for (i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		const char **slot = NULL;
-		int is_list = 0;
-#define OPT(name, field) else if (!strcmp(s, name)) slot = &a->field;
-		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
-			fputs(usage, stdout);
-			*help = 1;
-			return 0;
-		} else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
-			slot = &a->output;
-		}
-		OPT("--p12", p12) OPT("--password-file", password_file) OPT("--password-env", password_env)
-		OPT("--key", key) OPT("--cert", cert) OPT("--chain", chain) OPT("--key-password-file", key_password_file)
-		OPT("--pdf-password-file", pdf_password_file) OPT("--pdf-password-env", pdf_password_env)
-		OPT("--field", field) OPT("--rect", rect) OPT("--units", units) OPT("--appearance", appearance)
-		OPT("--level", level) OPT("--certify", certify) OPT("--lock-fields", lock) OPT("--subfilter", subfilter)
-		OPT("--digest", digest) OPT("--reason", reason) OPT("--location", location) OPT("--contact", contact)
-		OPT("--name", name) OPT("--tsa-auth-env", tsa_auth_env) OPT("--digest-out", digest_out)
-		OPT("--hash-of", hash_of) OPT("--embed", embed) OPT("--signature", signature)
-		else if (!strcmp(s, "--tsa") || !strcmp(s, "--trust")) {
-			is_list = 1;
-		} else if (!strcmp(s, "--page")) {
-			if (++i >= argc)
-				goto missing;
-			a->page = atoi(argv[i]);
-			if (a->page < 1) {
-				cli_error("%s: --page needs a page number from 1", a->cmd);
-				return EXIT_BADINPUT;
-			}
-			continue;
-		} else if (!strcmp(s, "--invisible")) {
-			a->invisible = 1;
-			continue;
-		} else if (!strcmp(s, "--pss")) {
-			a->pss = 1;
-			continue;
-		} else if (!strcmp(s, "--prepare")) {
-			a->prepare = 1;
-			continue;
-		} else if (!strcmp(s, "--lta")) {
-			a->lta = 1;
-			continue;
-		} else if (!strcmp(s, "--allow-missing-revocation")) {
-			a->allow_missing = 1;
-			continue;
-		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
-			a->quiet = 1;
-			continue;
-		} else if (s[0] == '-' && s[1]) {
-			cli_error("%s: unknown option %s (see signcore %s --help)", a->cmd, s, a->cmd);
-			return EXIT_BADINPUT;
-		} else {
-			if (a->input) {
-				cli_error("%s: too many arguments (see signcore %s --help)", a->cmd, a->cmd);
-				return EXIT_BADINPUT;
-			}
-			a->input = s;
-			continue;
-		}
-#undef OPT
-		if (++i >= argc)
-			goto missing;
-		if (is_list) {
-			size_t *n = !strcmp(s, "--tsa") ? &a->ntsa : &a->ntrust;
-			const char **arr = !strcmp(s, "--tsa") ? a->tsa : a->trust;
-			if (*n == MAX_LIST) {
-				cli_error("%s: at most %d %s options", a->cmd, MAX_LIST, s);
-				return EXIT_BADINPUT;
-			}
-			arr[(*n)++] = argv[i];
-		} else {
-			*slot = argv[i];
-		}
-	}
-	return 0;
-missing:
-	cli_error("%s: option %s needs a value", a->cmd, argv[i - 1]);
-	return EXIT_BADINPUT;
-}
-
-static int parse_level(const char *s, signcore_level *out)
-{
-	if (!s || !strcasecmp(s, "B-B") || !strcasecmp(s, "BB"))
-		*out = SIGNCORE_LEVEL_B_B;
-	else if (!strcasecmp(s, "B-T") || !strcasecmp(s, "BT"))
-		*out = SIGNCORE_LEVEL_B_T;
-	else if (!strcasecmp(s, "B-LT") || !strcasecmp(s, "BLT"))
-		*out = SIGNCORE_LEVEL_B_LT;
-	else if (!strcasecmp(s, "B-LTA") || !strcasecmp(s, "BLTA"))
-		*out = SIGNCORE_LEVEL_B_LTA;
-	else {
-		cli_error("sign: unknown level \"%s\" (B-B, B-T, B-LT or B-LTA)", s);
-		return EXIT_BADINPUT;
-	}
-	return 0;
-}
-
-typedef struct {
-	signcore_sign_options o;
-	signcore_sig_appearance ap;
-	json_t *ap_json;
-	char *image;
-	size_t image_len;
-	char *locks;
-	const char *lock_list[256];
-	char *tsa_auth;
-} sign_setup;
-
-static void setup_free(sign_setup *s)
-{
-	json_decref(s->ap_json);
-	free(s->image);
-	free(s->locks);
-	cli_wipe(s->tsa_auth);
-}
-
-static int load_appearance(const char *arg, sign_setup *s)
-{
-	json_error_t je;
-	json_t *j, *v;
-
-	if (arg[0] == '{')
-		j = json_loads(arg, 0, &je);
-	else
-		j = json_load_file(arg, 0, &je);
-	if (!j) {
-		cli_error("sign: --appearance: %s (line %d, column %d)", je.text, je.line, je.column);
-		return EXIT_BADINPUT;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		cli_error("sign: --appearance must be a JSON object");
-		return EXIT_BADINPUT;
-	}
-	s->ap_json = j;
-	if ((v = json_object_get(j, "image"))) {
-		if (!json_is_string(v)) {
-			cli_error("sign: --appearance: \"image\" must be a file name");
-			return EXIT_BADINPUT;
-		}
-		if (!(s->image = cli_read_all(json_string_value(v), &s->image_len)))
-			return EXIT_BADINPUT;
-		s->ap.image = s->image;
-		s->ap.image_len = s->image_len;
-	}
-	if ((v = json_object_get(j, "typed")) && json_is_string(v))
-		s->ap.typed = json_string_value(v);
-	if ((v = json_object_get(j, "font")) && json_is_string(v))
-		s->ap.font = json_string_value(v);
-	if ((v = json_object_get(j, "text"))) {
-		if (json_is_false(v))
-			s->ap.text = "";
-		else if (json_is_string(v))
-			s->ap.text = json_string_value(v);
-	}
-	if ((v = json_object_get(j, "graphic")) && json_is_false(v))
-		s->ap.no_graphic = 1;
-	if ((v = json_object_get(j, "date_format")) && json_is_string(v))
-		s->ap.date_format = json_string_value(v);
-	if ((v = json_object_get(j, "time_zone")) && json_is_string(v))
-		s->ap.time_zone = json_string_value(v);
-	return 0;
-}
-
-static int build_options(const sign_args *a, sign_setup *s)
-{
-	signcore_sign_options d = SIGNCORE_SIGN_OPTIONS_INIT;
-	signcore_sig_appearance ad = SIGNCORE_SIG_APPEARANCE_INIT;
-	signcore_sign_options *o = &s->o;
-	int rc;
-
-	memset(s, 0, sizeof *s);
-	*o = d;
-	s->ap = ad;
-	o->field = a->field;
-	if (a->page && !a->invisible) {
-		if (!a->rect || sscanf(a->rect, "%lf,%lf,%lf,%lf", &o->rect[0], &o->rect[1], &o->rect[2], &o->rect[3]) != 4) {
-			cli_error("%s: --page needs --rect x,y,w,h", a->cmd);
-			return EXIT_BADINPUT;
-		}
-		o->page = a->page;
-	} else if (a->rect && !a->invisible) {
-		cli_error("%s: --rect needs --page", a->cmd);
-		return EXIT_BADINPUT;
-	}
-	if (a->units) {
-		if (!strcmp(a->units, "pt"))
-			o->units = SIGNCORE_UNITS_PT;
-		else if (!strcmp(a->units, "percent"))
-			o->units = SIGNCORE_UNITS_PERCENT;
-		else {
-			cli_error("%s: --units must be pt or percent", a->cmd);
-			return EXIT_BADINPUT;
-		}
-	}
-	if ((rc = parse_level(a->level, &o->level)))
-		return rc;
-	o->tsa_urls = a->tsa;
-	o->tsa_count = a->ntsa;
-	o->trust_files = a->trust;
-	o->trust_count = a->ntrust;
-	o->allow_missing_revocation = a->allow_missing;
-	if (a->tsa_auth_env) {
-		const char *v = getenv(a->tsa_auth_env);
-		if (!v) {
-			cli_error("%s: the variable %s is not set", a->cmd, a->tsa_auth_env);
-			return EXIT_BADINPUT;
-		}
-		s->tsa_auth = strdup(v);
-		o->tsa_auth = s->tsa_auth;
-	}
-	if (a->certify) {
-		if (!strcmp(a->certify, "none"))
-			o->certify = SIGNCORE_CERTIFY_NONE;
-		else if (!strcmp(a->certify, "no-changes"))
-			o->certify = SIGNCORE_CERTIFY_NO_CHANGES;
-		else if (!strcmp(a->certify, "form-fill"))
-			o->certify = SIGNCORE_CERTIFY_FORM_FILL;
-		else if (!strcmp(a->certify, "annotations"))
-			o->certify = SIGNCORE_CERTIFY_ANNOTATIONS;
-		else {
-			cli_error("%s: --certify must be none, no-changes, form-fill or annotations", a->cmd);
-			return EXIT_BADINPUT;
-		}
-	}
-	if (a->lock) {
-		char *tok, *save;
-		s->locks = strdup(a->lock);
-		for (tok = strtok_r(s->locks, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			if (*tok && o->lock_count < 256)
-				s->lock_list[o->lock_count++] = tok;
-		o->lock_fields = s->lock_list;
-		if (!o->lock_count) {
-			cli_error("%s: --lock-fields needs field names (or *)", a->cmd);
-			return EXIT_BADINPUT;
-		}
-	}
-	if (a->subfilter) {
-		if (!strcmp(a->subfilter, "pkcs7"))
-			o->pkcs7 = 1;
-		else if (strcmp(a->subfilter, "cades")) {
-			cli_error("%s: --subfilter must be cades or pkcs7", a->cmd);
-			return EXIT_BADINPUT;
-		}
-	}
-	o->digest = a->digest;
-	o->pss = a->pss;
-	o->reason = a->reason;
-	o->location = a->location;
-	o->contact_info = a->contact;
-	o->name = a->name;
-	if (a->appearance) {
-		if ((rc = load_appearance(a->appearance, s)))
-			return rc;
-		o->appearance = &s->ap;
-	}
-	return 0;
-}
-
-static int open_pdf(signcore_ctx *ctx, const sign_args *a, signcore_doc **doc)
+static int open_pdf(signcore_ctx *ctx, const cli_sign_args *a, signcore_doc **doc)
 {
 	signcore_open_options oo = SIGNCORE_OPEN_OPTIONS_INIT;
 	char *pw = NULL;
@@ -392,7 +65,7 @@ static int open_pdf(signcore_ctx *ctx, const sign_args *a, signcore_doc **doc)
 		cli_error("%s: no input PDF given (see --help)", a->cmd);
 		return EXIT_BADINPUT;
 	}
-	if ((rc = secret(a->pdf_password_file, a->pdf_password_env, NULL, &pw)))
+	if ((rc = cli_secret_prompt(a->pdf_password_file, a->pdf_password_env, NULL, &pw)))
 		return rc;
 	oo.password = pw;
 	code = signcore_doc_open(ctx, doc, a->input, &oo);
@@ -402,40 +75,7 @@ static int open_pdf(signcore_ctx *ctx, const sign_args *a, signcore_doc **doc)
 	return 0;
 }
 
-static int load_signer(signcore_ctx *ctx, const sign_args *a, int need_key, signcore_signer **out)
-{
-	char *pw = NULL;
-	int rc, code;
-
-	*out = NULL;
-	if (a->p12) {
-		if (a->key || a->cert) {
-			cli_error("%s: give either --p12 or --key/--cert, not both", a->cmd);
-			return EXIT_BADINPUT;
-		}
-		if ((rc = secret(a->password_file, a->password_env, "PKCS#12 password", &pw)))
-			return rc;
-		code = signcore_signer_load_p12(ctx, out, a->p12, pw);
-	} else if (a->cert) {
-		if (need_key && !a->key) {
-			cli_error("%s: --cert needs --key (or use --prepare for external signing)", a->cmd);
-			return EXIT_BADINPUT;
-		}
-		if (a->key && (rc = secret(a->key_password_file, NULL, NULL, &pw)))
-			return rc;
-		code = a->key ? signcore_signer_load_pem(ctx, out, a->key, pw, a->cert, a->chain)
-			      : signcore_signer_load_cert(ctx, out, a->cert, a->chain);
-	} else {
-		cli_error("%s: no credentials: give --p12 FILE or --key FILE --cert FILE", a->cmd);
-		return EXIT_BADINPUT;
-	}
-	cli_wipe(pw);
-	if (code)
-		return cli_fail(ctx, code);
-	return 0;
-}
-
-static int check_output(const sign_args *a)
+static int check_output(const cli_sign_args *a)
 {
 	if (!a->output) {
 		cli_error("%s: an output is required: -o OUT", a->cmd);
@@ -517,7 +157,7 @@ static unsigned char *read_signature(const char *path, size_t *len)
 	return (unsigned char *)raw;
 }
 
-static int do_prepare(signcore_ctx *ctx, const sign_args *a, sign_setup *s)
+static int do_prepare(signcore_ctx *ctx, const cli_sign_args *a, cli_sign_setup *s)
 {
 	signcore_doc *doc = NULL;
 	signcore_signer *signer = NULL;
@@ -534,7 +174,7 @@ static int do_prepare(signcore_ctx *ctx, const sign_args *a, sign_setup *s)
 			return EXIT_BADINPUT;
 		}
 	}
-	if ((rc = load_signer(ctx, a, 0, &signer)))
+	if ((rc = cli_load_signer(ctx, a, 0, &signer)))
 		return rc;
 	if ((rc = open_pdf(ctx, a, &doc)))
 		goto done;
@@ -560,7 +200,7 @@ done:
 	return rc;
 }
 
-static int do_embed(signcore_ctx *ctx, const sign_args *a, sign_setup *s)
+static int do_embed(signcore_ctx *ctx, const cli_sign_args *a, cli_sign_setup *s)
 {
 	signcore_signer *cert = NULL;
 	unsigned char *sig;
@@ -578,7 +218,7 @@ static int do_embed(signcore_ctx *ctx, const sign_args *a, sign_setup *s)
 		signcore_signer_free(cert);
 		return EXIT_BADINPUT;
 	}
-	if ((rc = secret(a->pdf_password_file, a->pdf_password_env, NULL, &pw))) {
+	if ((rc = cli_secret_prompt(a->pdf_password_file, a->pdf_password_env, NULL, &pw))) {
 		free(sig);
 		signcore_signer_free(cert);
 		return rc;
@@ -597,11 +237,11 @@ int cmd_sign(int argc, char **argv)
 	signcore_ctx *ctx = NULL;
 	signcore_doc *doc = NULL;
 	signcore_signer *signer = NULL;
-	sign_args a;
-	sign_setup s;
+	cli_sign_args a;
+	cli_sign_setup s;
 	int help, rc, code;
 
-	if ((rc = parse_args(argc, argv, &a, sign_usage, &help)) || help)
+	if ((rc = cli_sign_parse(argc, argv, &a, sign_usage, &help, NULL, NULL)) || help)
 		return rc;
 	if ((rc = check_output(&a)))
 		return rc;
@@ -613,12 +253,12 @@ int cmd_sign(int argc, char **argv)
 		cli_error("sign: --embed takes the pending file, not an input PDF");
 		return EXIT_BADINPUT;
 	}
-	if ((rc = build_options(&a, &s))) {
-		setup_free(&s);
+	if ((rc = cli_sign_setup_init(&a, &s))) {
+		cli_sign_setup_free(&s);
 		return rc;
 	}
 	if ((rc = cli_ctx_new(&ctx))) {
-		setup_free(&s);
+		cli_sign_setup_free(&s);
 		return rc;
 	}
 	if (a.embed) {
@@ -629,7 +269,7 @@ int cmd_sign(int argc, char **argv)
 		rc = do_prepare(ctx, &a, &s);
 		goto done;
 	}
-	if ((rc = load_signer(ctx, &a, 1, &signer)))
+	if ((rc = cli_load_signer(ctx, &a, 1, &signer)))
 		goto done;
 	if ((rc = open_pdf(ctx, &a, &doc)))
 		goto done;
@@ -639,7 +279,7 @@ done:
 	signcore_doc_free(doc);
 	signcore_signer_free(signer);
 	signcore_ctx_free(ctx);
-	setup_free(&s);
+	cli_sign_setup_free(&s);
 	return rc;
 }
 
@@ -669,31 +309,31 @@ static int simple(int argc, char **argv, int ltv)
 {
 	signcore_ctx *ctx = NULL;
 	signcore_doc *doc = NULL;
-	sign_args a;
-	sign_setup s;
+	cli_sign_args a;
+	cli_sign_setup s;
 	int help, rc, code;
 
-	if ((rc = parse_args(argc, argv, &a, ltv ? ltv_usage : timestamp_usage, &help)) || help)
+	if ((rc = cli_sign_parse(argc, argv, &a, ltv ? ltv_usage : timestamp_usage, &help, NULL, NULL)) || help)
 		return rc;
 	if ((rc = check_output(&a)))
 		return rc;
-	if ((rc = build_options(&a, &s))) {
-		setup_free(&s);
+	if ((rc = cli_sign_setup_init(&a, &s))) {
+		cli_sign_setup_free(&s);
 		return rc;
 	}
 	if (!ltv && !a.ntsa) {
 		cli_error("timestamp: --tsa URL is required");
-		setup_free(&s);
+		cli_sign_setup_free(&s);
 		return EXIT_BADINPUT;
 	}
 	if (ltv && a.lta && !a.ntsa) {
 		cli_error("ltv: --lta needs --tsa URL");
-		setup_free(&s);
+		cli_sign_setup_free(&s);
 		return EXIT_BADINPUT;
 	}
 	s.o.level = a.lta ? SIGNCORE_LEVEL_B_LTA : SIGNCORE_LEVEL_B_LT;
 	if ((rc = cli_ctx_new(&ctx))) {
-		setup_free(&s);
+		cli_sign_setup_free(&s);
 		return rc;
 	}
 	if (!(rc = open_pdf(ctx, &a, &doc))) {
@@ -703,7 +343,7 @@ static int simple(int argc, char **argv, int ltv)
 	}
 	signcore_doc_free(doc);
 	signcore_ctx_free(ctx);
-	setup_free(&s);
+	cli_sign_setup_free(&s);
 	return rc;
 }
 

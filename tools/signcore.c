@@ -22,6 +22,7 @@ static const struct {
 	{ "timestamp", cmd_timestamp, "add a document time-stamp" },
 	{ "ltv", cmd_ltv, "add long-term validation data (B-LT, B-LTA) to signed files" },
 	{ "verify", cmd_verify, "verify every signature: integrity, changes, trust, PAdES level" },
+	{ "batch", cmd_batch, "run a manifest of stamp/fill/sign jobs in parallel" },
 };
 
 static void usage(FILE *f)

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 
 /* A self-signed RSA signer valid from FROM_DAYS to TO_DAYS around now,
  * written as NAME.key, NAME.crt and NAME.p12 (password "pw"). */
@@ -342,6 +343,87 @@ START_TEST(verify_reports_valid_tampered_and_unsigned)
 }
 END_TEST
 
+/* One signer shared by several threads, each with its own context, stamping
+ * and signing documents at the same time (what signcore batch does): every
+ * output must verify, and the signer must be unchanged afterwards. */
+#define THREADS 4
+#define DOCS_PER_THREAD 6
+typedef struct {
+	const signcore_signer *signer;
+	char in[1024], spec[1024], out[DOCS_PER_THREAD][1100];
+	int failures;
+	char why[512];
+} thread_job;
+
+static void *sign_in_thread(void *arg)
+{
+	thread_job *t = arg;
+	signcore_ctx *c = NULL;
+	int i;
+
+	if (signcore_ctx_new(&c)) {
+		t->failures++;
+		return NULL;
+	}
+	for (i = 0; i < DOCS_PER_THREAD; i++) {
+		signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+		signcore_doc *doc = NULL;
+		signcore_spec *spec = NULL;
+		int code;
+		o.page = 1;
+		o.rect[0] = 300, o.rect[1] = 40, o.rect[2] = 200, o.rect[3] = 60;
+		o.reason = "threads";
+		if ((code = signcore_spec_parse(c, &spec, t->spec, strlen(t->spec), ".")) ||
+		    (code = signcore_doc_open(c, &doc, t->in, NULL)) || (code = signcore_spec_stamp(doc, spec)) ||
+		    (code = signcore_sign(doc, t->signer, t->out[i], &o))) {
+			t->failures++;
+			snprintf(t->why, sizeof t->why, "%s", signcore_ctx_last_error(c));
+		}
+		signcore_spec_free(spec);
+		signcore_doc_free(doc);
+	}
+	signcore_ctx_free(c);
+	return NULL;
+}
+
+START_TEST(signer_is_shared_by_threads)
+{
+	signcore_signer *s = load_good();
+	thread_job jobs[THREADS];
+	pthread_t tid[THREADS];
+	char name_before[256];
+	int t, i;
+
+	snprintf(name_before, sizeof name_before, "%s", signcore_signer_name(s));
+	for (t = 0; t < THREADS; t++) {
+		memset(&jobs[t], 0, sizeof jobs[t]);
+		jobs[t].signer = s;
+		snprintf(jobs[t].in, sizeof jobs[t].in, "%s", fx("plain.pdf"));
+		snprintf(jobs[t].spec, sizeof jobs[t].spec,
+			"{\"fields\": [{\"name\": \"who\", \"type\": \"text\", \"page\": 1, "
+			"\"rect\": [72, 72, 250, 24], \"value\": \"thread %d\"}]}", t);
+		for (i = 0; i < DOCS_PER_THREAD; i++)
+			snprintf(jobs[t].out[i], sizeof jobs[t].out[i], "%s/t%d-%d.pdf", tmpdir, t, i);
+	}
+	for (t = 0; t < THREADS; t++)
+		ck_assert_int_eq(pthread_create(&tid[t], NULL, sign_in_thread, &jobs[t]), 0);
+	for (t = 0; t < THREADS; t++)
+		pthread_join(tid[t], NULL);
+	for (t = 0; t < THREADS; t++) {
+		ck_assert_msg(jobs[t].failures == 0, "thread %d: %d failures: %s", t, jobs[t].failures, jobs[t].why);
+		for (i = 0; i < DOCS_PER_THREAD; i++) {
+			signcore_report *rep = verify_ok(jobs[t].out[i], tmp("good.crt"));
+			ck_assert_msg(signcore_report_verdict(rep) == SIGNCORE_VERDICT_VALID, "%s: %s", jobs[t].out[i],
+				signcore_report_reason(rep));
+			ck_assert_str_eq(signcore_report_signature(rep, 0)->reason, "threads");
+			signcore_report_free(rep);
+		}
+	}
+	ck_assert_str_eq(signcore_signer_name(s), name_before);
+	signcore_signer_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sign");
@@ -356,6 +438,7 @@ static Suite *suite(void)
 	ADD(tc, certified_without_changes_cannot_be_signed_again);
 	ADD(tc, external_signing_round_trip);
 	ADD(tc, verify_reports_valid_tampered_and_unsigned);
+	ADD(tc, signer_is_shared_by_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 static const char usage_text[] =
 	"usage: signcore audit IN EVENTS.json -o OUT [--paper a4|letter|match] [--time-zone ZONE] [options]\n"
 	"       signcore audit --check EVENTS.json [--expect SHA256] [--json]\n"
@@ -74,46 +76,27 @@ static int write_atomic(const char *path, const char *data, size_t len)
 	return 0;
 }
 
-static int do_check(const char *events, const char *expect, int json)
+/* Report of --check: a line, or JSON. */
+static void print_check(const char *events, int intact, const signcore_audit_info *info, int json)
+{
+	if (json) {
+		json_t *j = json_pack("{s:s, s:b, s:I, s:s}", "file", events, "intact", intact, "events",
+			(json_int_t)info->events, "chain_sha256", info->chain_sha256);
+		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(j);
+	} else if (intact) {
+		printf("%s: intact, %zu events, chain sha256 %s\n", events, info->events, info->chain_sha256);
+	}
+}
+
+/* --check (OUT NULL) or --chain (into OUT) on the log EVENTS. */
+static int do_log(const char *events, const char *out, const char *expect, int json)
 {
 	signcore_ctx *ctx = NULL;
 	signcore_audit_info info;
-	char *data;
-	size_t len;
-	int code, rc;
-
-	if (!(data = cli_read_all(events, &len)))
-		return EXIT_BADINPUT;
-	if ((rc = cli_ctx_new(&ctx))) {
-		free(data);
-		return rc;
-	}
-	code = signcore_audit_check(ctx, data, len, events, &info);
-	if (!code && expect && strcasecmp(expect, info.chain_sha256)) {
-		cli_error("audit: %s: the chain hash is %s, not %s: the log is not the one the audit page was made from",
-			events, info.chain_sha256, expect);
-		rc = EXIT_FAILED;
-	} else if (code == SIGNCORE_ETAMPERED) {
-		rc = EXIT_FAILED;
-		cli_error("audit: %s", signcore_ctx_last_error(ctx));
-	} else if (code) {
-		rc = cli_fail(ctx, code);
-	} else {
-		rc = EXIT_OK;
-	}
-	if (json)
-		printf("{\"file\":\"%s\",\"intact\":%s,\"events\":%zu,\"chain_sha256\":\"%s\"}\n", events,
-			rc == EXIT_OK ? "true" : "false", info.events, info.chain_sha256);
-	else if (rc == EXIT_OK)
-		printf("%s: intact, %zu events, chain sha256 %s\n", events, info.events, info.chain_sha256);
-	signcore_ctx_free(ctx);
-	free(data);
-	return rc;
-}
-
-static int do_chain(const char *events, const char *out)
-{
-	signcore_ctx *ctx = NULL;
 	char *data, *chained = NULL;
 	size_t len;
 	int code, rc;
@@ -124,13 +107,28 @@ static int do_chain(const char *events, const char *out)
 		free(data);
 		return rc;
 	}
-	code = signcore_audit_chain(ctx, data, len, events, &chained);
-	if (code)
-		rc = cli_fail(ctx, code);
-	else if (write_atomic(out, chained, strlen(chained)))
-		rc = EXIT_FAILED;
-	else if (!strcmp(out, "-"))
-		putchar('\n');
+	if (out) {
+		code = signcore_audit_chain(ctx, data, len, events, &chained);
+		if (code)
+			rc = cli_fail(ctx, code);
+		else if (write_atomic(out, chained, strlen(chained)))
+			rc = EXIT_FAILED;
+		else if (!strcmp(out, "-"))
+			putchar('\n');
+	} else {
+		code = signcore_audit_check(ctx, data, len, events, &info);
+		if (!code && expect && strcasecmp(expect, info.chain_sha256)) {
+			cli_error("audit: %s: the chain hash is %s, not %s: the log is not the one the audit page was made from",
+				events, info.chain_sha256, expect);
+			rc = EXIT_FAILED;
+		} else if (code == SIGNCORE_ETAMPERED) {
+			cli_error("audit: %s", signcore_ctx_last_error(ctx));
+			rc = EXIT_FAILED;
+		} else if (code) {
+			rc = cli_fail(ctx, code);
+		}
+		print_check(events, rc == EXIT_OK, &info, json);
+	}
 	signcore_free(chained);
 	signcore_ctx_free(ctx);
 	free(data);
@@ -193,7 +191,7 @@ int cmd_audit(int argc, char **argv)
 			cli_error("audit: expected one events file (see signcore audit --help)");
 			return EXIT_BADINPUT;
 		}
-		return check ? do_check(a.positional[0], expect, a.json) : do_chain(a.positional[0], a.output);
+		return do_log(a.positional[0], check ? NULL : a.output, expect, a.json);
 	}
 	if (a.npositional != 2) {
 		cli_error("audit: expected IN and EVENTS.json (see signcore audit --help)");

@@ -374,10 +374,9 @@ static char *short_agent(fz_context *fz, const char *ua)
 /* ------------------------------------------------------------- cells */
 
 typedef struct {
-	char key[16];    /* md5 of width and markup */
-	pdf_obj *xobj;
+	unsigned char key[16]; /* md5 of width and markup; zero for thumbnails */
+	pdf_obj *xobj;         /* resource name /C<index> */
 	float h;
-	int num;         /* resource name /C<num> */
 } sc_cellent;
 
 typedef struct {
@@ -437,6 +436,30 @@ typedef struct {
 } sc_row;
 
 enum { K_ROW, K_HEAD, K_TITLE, K_GAP };
+
+/* Record a cell (taking XOBJ) and return its index. */
+static int add_cell(sc_layout *L, const unsigned char *key, pdf_obj *xobj, float h)
+{
+	fz_context *fz = L->ctx->fz;
+
+	if (L->ncells == L->cap) {
+		int cap = L->cap ? L->cap * 2 : 256;
+		fz_try(fz)
+			L->cells = fz_realloc_array(fz, L->cells, cap, sc_cellent);
+		fz_catch(fz) {
+			pdf_drop_obj(fz, xobj);
+			fz_rethrow(fz);
+		}
+		L->cap = cap;
+	}
+	if (key)
+		memcpy(L->cells[L->ncells].key, key, 16);
+	else
+		memset(L->cells[L->ncells].key, 0, 16);
+	L->cells[L->ncells].xobj = xobj;
+	L->cells[L->ncells].h = h;
+	return L->ncells++;
+}
 
 /* A cell of width W holding MARKUP (HTML made by text_html), read as
  * PLAIN. Identical cells are made once. Returns its index. */
@@ -511,17 +534,11 @@ static int make_cell(sc_layout *L, const char *markup, const char *plain, float 
 		/* The box is wider than the cell so that it never clips:
 		 * what does not fit was scaled down above. */
 		xobj = pdf_new_xobject(fz, L->pdf, fz_make_rect(-w, -h, 2 * w, 2 * h), fz_identity, res, wrapped);
-		if (L->ncells == L->cap) {
-			int cap = L->cap ? L->cap * 2 : 256;
-			L->cells = fz_realloc_array(fz, L->cells, cap, sc_cellent);
-			L->cap = cap;
+		{
+			pdf_obj *x = xobj;
+			xobj = NULL;
+			add_cell(L, digest, x, h);
 		}
-		memcpy(L->cells[L->ncells].key, digest, 16);
-		L->cells[L->ncells].xobj = xobj;
-		L->cells[L->ncells].h = h;
-		L->cells[L->ncells].num = L->ncells;
-		L->ncells++;
-		xobj = NULL;
 	}
 	fz_always(fz) {
 		fz_drop_device(fz, dev);
@@ -562,19 +579,7 @@ static int text_cell(sc_layout *L, const char *cls, const char *text, float w)
 /* A cell holding an existing form XObject (a signature thumbnail). */
 static int xobj_cell(sc_layout *L, pdf_obj *xobj, float h)
 {
-	fz_context *fz = L->ctx->fz;
-
-	if (L->ncells == L->cap) {
-		int cap = L->cap ? L->cap * 2 : 256;
-		L->cells = fz_realloc_array(fz, L->cells, cap, sc_cellent);
-		L->cap = cap;
-	}
-	memset(L->cells[L->ncells].key, 0xFF, 16);
-	fz_snprintf(L->cells[L->ncells].key, 16, "img%d", L->ncells);
-	L->cells[L->ncells].xobj = pdf_keep_obj(fz, xobj);
-	L->cells[L->ncells].h = h;
-	L->cells[L->ncells].num = L->ncells;
-	return L->ncells++;
+	return add_cell(L, NULL, pdf_keep_obj(L->ctx->fz, xobj), h);
 }
 
 /* ------------------------------------------------------------- rows */
@@ -695,13 +700,13 @@ static void write_page(sc_layout *L, float pw, float ph, sc_row *rows, const flo
 				float top = ph - (pass ? fy : ys[i]);
 				float x0 = r->slot[0].x;
 				for (j = 0; j < r->n; j++) {
-					sc_cellent *ce;
+					const sc_cellent *ce;
 					char name[16];
 					float cx;
 					if (r->slot[j].cell < 0)
 						continue;
 					ce = &L->cells[r->slot[j].cell];
-					fz_snprintf(name, sizeof name, "C%d", ce->num);
+					fz_snprintf(name, sizeof name, "C%d", r->slot[j].cell);
 					pdf_dict_puts(fz, xo, name, ce->xobj);
 					cx = x0 + (r->slot[j].x - x0) * r->scale;
 					fz_append_printf(fz, c, "q %g 0 0 %g %g %g cm /%s Do Q\n", r->scale, r->scale, cx,
@@ -725,7 +730,6 @@ static void write_page(sc_layout *L, float pw, float ph, sc_row *rows, const flo
 
 typedef struct {
 	signcore_ctx *ctx;
-	const signcore_audit_options *o;
 	const char *zone;
 	char zone_abbr[32];
 	int two_times;
@@ -1284,7 +1288,6 @@ static int setup(sc_build *B)
 	B->L.pdf = B->doc->pdf;
 	B->L.em = 8;
 	B->F.ctx = ctx;
-	B->F.o = o;
 	B->now = o->now ? o->now : (long long)time(NULL);
 	B->F.zone = o->time_zone && *o->time_zone ? o->time_zone : "UTC";
 	if (signcore__tz_offset(ctx, B->F.zone, B->now, &off, B->F.zone_abbr, sizeof B->F.zone_abbr))

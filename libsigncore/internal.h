@@ -143,10 +143,10 @@ fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, s
  * ("sans", "serif", "mono", "script" or a font file) and for each Indic or
  * Arabic script in TEXT, each cut down to what TEXT (all the text that
  * will be laid out with the set) needs; CSS family scf (bold too with
- * SC_FS_BOLD), class m the mono face (SC_FS_MONO), class x the typed
- * signature face (SC_FS_SIGN). */
+ * SC_FS_BOLD), class m the mono face (SC_FS_MONO), class z break
+ * opportunities (SC_FS_BREAKS). */
 typedef struct sc_fontset sc_fontset;
-enum { SC_FS_BOLD = 1, SC_FS_MONO = 2, SC_FS_SIGN = 4, SC_FS_BREAKS = 8 };
+enum { SC_FS_BOLD = 1, SC_FS_MONO = 2, SC_FS_BREAKS = 4 };
 sc_fontset *signcore__fontset_new(signcore_ctx *ctx, const char *font, const char *text, int flags);
 void signcore__fontset_drop(signcore_ctx *ctx, sc_fontset *fs);
 const char *signcore__fontset_css(const sc_fontset *fs);

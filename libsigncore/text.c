@@ -260,8 +260,6 @@ sc_fontset *signcore__fontset_new(signcore_ctx *ctx, const char *font, const cha
 		add_latin(ctx, fs, "scf", font, (flags & SC_FS_BOLD) != 0, text);
 		if (flags & SC_FS_MONO)
 			add_latin(ctx, fs, "scm", "mono", 0, text);
-		if (flags & SC_FS_SIGN)
-			add_latin(ctx, fs, "scx", "script", 0, text);
 		for (i = 1; i < SCRIPT_COUNT; i++)
 			if (seen[i])
 				add_script(ctx, fs, i, !strcmp(font, "serif"), text);
@@ -274,7 +272,7 @@ sc_fontset *signcore__fontset_new(signcore_ctx *ctx, const char *font, const cha
 			fs->zwsp = 1;
 		}
 		fz_append_string(fz, fs->css, "@page{font-family:scf}body{font-family:scf}"
-			".m{font-family:scm}.x{font-family:scx}");
+			".m{font-family:scm}");
 		fz_terminate_buffer(fz, fs->css);
 	}
 	fz_catch(fz) {

@@ -198,6 +198,31 @@ void signcore_doc_free(signcore_doc *doc)
 	free(doc);
 }
 
+int signcore_doc_new(signcore_ctx *ctx, signcore_doc **out)
+{
+	signcore_doc *doc;
+	int code = SIGNCORE_OK;
+
+	if (!ctx || !out)
+		return ctx ? signcore__err(ctx, SIGNCORE_EINVAL, "signcore_doc_new: NULL argument") : SIGNCORE_EINVAL;
+	*out = NULL;
+	signcore__clear_err(ctx);
+	if (!(doc = calloc(1, sizeof *doc)))
+		return signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
+	doc->ctx = ctx;
+	fz_var(code);
+	fz_try(ctx->fz)
+		doc->pdf = pdf_create_document(ctx->fz);
+	fz_catch(ctx->fz)
+		code = signcore__caught(ctx, SIGNCORE_ENOMEM, "new document");
+	if (code) {
+		free(doc);
+		return code;
+	}
+	*out = doc;
+	return SIGNCORE_OK;
+}
+
 int signcore_doc_page_count(signcore_doc *doc)
 {
 	int n = 0;

@@ -125,6 +125,10 @@ SIGNCORE_API int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out,
 SIGNCORE_API int signcore_doc_open_memory(signcore_ctx *ctx, signcore_doc **out,
 	const void *data, size_t len, const signcore_open_options *opts);
 
+/* A new, empty document (no pages), e.g. to hold a standalone audit trail
+ * (signcore_audit_append with before_sha256 set); save it full_rewrite. */
+SIGNCORE_API int signcore_doc_new(signcore_ctx *ctx, signcore_doc **out);
+
 /* Close a document, discarding unsaved changes. NULL is ignored. */
 SIGNCORE_API void signcore_doc_free(signcore_doc *doc);
 

@@ -1,0 +1,96 @@
+/*
+ * signcore.cgi: the REST API as a CGI program, or as a FastCGI server when
+ * started with a listening socket on stdin (spawn-fcgi, or a web server's
+ * FastCGI process manager). The data directory comes from --data-dir or
+ * SIGNCORE_DATA_DIR.
+ *
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+#include "config.h"
+#include "api.h"
+
+#include <fcgiapp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void request_free(api_req *r)
+{
+	int i;
+	free(r->path);
+	free(r->query);
+	free(r->body);
+	for (i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	api_buf_free(&r->headers);
+	api_buf_free(&r->out);
+}
+
+static void serve(api_req *r, const char *setup_error)
+{
+	if (setup_error) {
+		api_new_id(r->request_id, sizeof r->request_id, "req_");
+		r->method = api_env(r, "REQUEST_METHOD");
+		api_fail(r, 503, "not_configured", "%s", setup_error);
+	} else
+		api_handle(r);
+	api_flush(r);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir_arg = NULL, *dir;
+	char err[1024] = "";
+	api_conf conf;
+	sqlite3 *db = NULL;
+	int i, bad = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--data-dir") && i + 1 < argc)
+			dir_arg = argv[++i];
+		else if (!strncmp(argv[i], "--data-dir=", 11))
+			dir_arg = argv[i] + 11;
+		else if (!strcmp(argv[i], "--version")) {
+			printf("signcore.cgi %s\n", PACKAGE_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--help")) {
+			printf("usage: signcore.cgi [--data-dir DIR]\n"
+				"Serves the signcore REST API (/v1/...) as a CGI program, or as a FastCGI\n"
+				"server when stdin is a listening socket. DIR defaults to $SIGNCORE_DATA_DIR.\n");
+			return 0;
+		}
+	}
+	dir = api_data_dir(dir_arg);
+	if (api_conf_load(&conf, dir, err, sizeof err))
+		bad = 1;
+	else if (api_db_open(&db, dir, 0, err, sizeof err))
+		bad = 1;
+
+	if (FCGX_IsCGI()) {
+		api_req r;
+		memset(&r, 0, sizeof r);
+		r.conf = &conf;
+		r.db = db;
+		serve(&r, bad ? err : NULL);
+		request_free(&r);
+	} else {
+		FCGX_Request fr;
+		if (FCGX_Init() || FCGX_InitRequest(&fr, 0, 0)) {
+			fprintf(stderr, "signcore.cgi: FastCGI set-up failed\n");
+			return 1;
+		}
+		while (FCGX_Accept_r(&fr) >= 0) {
+			api_req r;
+			memset(&r, 0, sizeof r);
+			r.conf = &conf;
+			r.db = db;
+			r.fcgi = &fr;
+			serve(&r, bad ? err : NULL);
+			request_free(&r);
+			FCGX_Finish_r(&fr);
+		}
+	}
+	sqlite3_close(db);
+	api_conf_free(&conf);
+	return 0;
+}

@@ -1,0 +1,334 @@
+/*
+ * HTTP over CGI (RFC 3875: the environment and stdin) or FastCGI (libfcgi):
+ * reading a request, writing a response, JSON bodies and errors.
+ *
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+#include "config.h"
+#include "api.h"
+
+#include <fcgiapp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+int api_buf_add(api_buf *b, const void *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *n;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		if (!(n = realloc(b->data, cap)))
+			return -1;
+		b->data = n;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = 0;
+	return 0;
+}
+
+int api_buf_printf(api_buf *b, const char *fmt, ...)
+{
+	char small[512], *big = NULL;
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof small)
+		return api_buf_add(b, small, (size_t)n);
+	if (!(big = malloc((size_t)n + 1)))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rc = api_buf_add(b, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
+void api_buf_free(api_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+const char *api_env(api_req *r, const char *name)
+{
+	const char *v;
+	if (r->fcgi)
+		v = FCGX_GetParam(name, r->fcgi->envp);
+	else
+		v = getenv(name);
+	return v;
+}
+
+const char *api_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+static int read_in(api_req *r, unsigned char *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k;
+		if (r->fcgi) {
+			k = FCGX_GetStr((char *)buf + got, (int)(n - got > 1 << 20 ? 1 << 20 : n - got), r->fcgi->in);
+			if (k <= 0)
+				break;
+		} else {
+			k = read(0, buf + got, n - got);
+			if (k <= 0)
+				break;
+		}
+		got += (size_t)k;
+	}
+	return got == n ? 0 : -1;
+}
+
+int api_read_body(api_req *r, long long limit)
+{
+	if (r->body_read)
+		return 0;
+	r->body_read = 1;
+	if (r->content_length < 0) {
+		if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH"))
+			return api_fail(r, 411, "length_required", "the request needs a Content-Length header");
+		return 0;
+	}
+	if (r->content_length > limit)
+		return api_fail(r, 413, "payload_too_large",
+			"the body is %lld bytes; the limit for this request is %lld bytes", r->content_length, limit);
+	if (!(r->body = malloc((size_t)r->content_length + 1)))
+		return api_fail(r, 500, "internal", "out of memory");
+	if (read_in(r, r->body, (size_t)r->content_length))
+		return api_fail(r, 400, "incomplete_body", "the body ended before Content-Length bytes");
+	r->body[r->content_length] = 0;
+	r->body_len = (size_t)r->content_length;
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char *url_decode(const char *s, size_t n, int plus)
+{
+	char *out = malloc(n + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else if (plus && s[i] == '+')
+			*o++ = ' ';
+		else
+			*o++ = s[i];
+	}
+	*o = 0;
+	return out;
+}
+
+char *api_query(api_req *r, const char *name)
+{
+	const char *q = r->query;
+	size_t nl = strlen(name);
+
+	while (q && *q) {
+		const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
+		if ((size_t)(end - q) >= nl && !strncmp(q, name, nl) && (q[nl] == '=' || q + nl == end))
+			return q[nl] == '=' ? url_decode(q + nl + 1, (size_t)(end - q - nl - 1), 1) : strdup("");
+		q = amp ? amp + 1 : NULL;
+	}
+	return NULL;
+}
+
+void api_header(api_req *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	api_buf_add(&r->headers, line, strlen(line));
+	api_buf_add(&r->headers, "\r\n", 2);
+}
+
+static void set_body_json(api_req *r, json_t *root)
+{
+	char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	r->out.len = 0;
+	if (s) {
+		api_buf_add(&r->out, s, strlen(s));
+		api_buf_add(&r->out, "\n", 1);
+		free(s);
+	}
+	r->out_type = "application/json";
+	json_decref(root);
+}
+
+int api_reply(api_req *r, int status, json_t *data, json_t *meta)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "data", data ? data : json_null());
+	if (meta)
+		json_object_set_new(root, "meta", meta);
+	r->status = status;
+	r->responded = 1;
+	set_body_json(r, root);
+	return 0;
+}
+
+int api_fail(api_req *r, int status, const char *code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	r->status = status;
+	r->responded = 1;
+	set_body_json(r, json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message", msg,
+		"requestId", r->request_id));
+	return -1;
+}
+
+int api_reply_bytes(api_req *r, int status, const char *type, const void *data, size_t len,
+	const char *filename)
+{
+	r->status = status;
+	r->responded = 1;
+	r->out.len = 0;
+	if (api_buf_add(&r->out, data, len))
+		return api_fail(r, 500, "internal", "out of memory");
+	r->out_type = type;
+	if (filename)
+		api_header(r, "Content-Disposition: attachment; filename=\"%s\"", filename);
+	return 0;
+}
+
+static void put(api_req *r, const char *data, size_t len)
+{
+	if (r->fcgi)
+		FCGX_PutStr(data, (int)len, r->fcgi->out);
+	else
+		fwrite(data, 1, len, stdout);
+}
+
+void api_flush(api_req *r)
+{
+	api_buf head = { 0 };
+
+	api_buf_printf(&head, "Status: %d %s\r\n", r->status, api_status_text(r->status));
+	if (r->out_type)
+		api_buf_printf(&head, "Content-Type: %s%s\r\n", r->out_type,
+			!strcmp(r->out_type, "application/json") ? "; charset=utf-8" : "");
+	api_buf_printf(&head, "Content-Length: %zu\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n",
+		r->out.len, r->request_id);
+	if (r->headers.len)
+		api_buf_add(&head, r->headers.data, r->headers.len);
+	api_buf_add(&head, "\r\n", 2);
+	put(r, head.data, head.len);
+	if (r->out.len && strcmp(r->method ? r->method : "", "HEAD"))
+		put(r, r->out.data, r->out.len);
+	if (!r->fcgi)
+		fflush(stdout);
+	api_buf_free(&head);
+}
+
+static int is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+	if (!ct)
+		return 0;
+	while (*ct == ' ')
+		ct++;
+	return !strncasecmp(ct, "application/json", n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+json_t *api_body_json(api_req *r)
+{
+	json_error_t je;
+	json_t *root;
+
+	if (!is_json_type(r->content_type)) {
+		api_fail(r, 415, "unsupported_media_type", "send the body as application/json, not %s",
+			r->content_type && *r->content_type ? r->content_type : "no content type");
+		return NULL;
+	}
+	if (api_read_body(r, r->conf->max_json))
+		return NULL;
+	if (!r->body_len) {
+		api_fail(r, 400, "invalid_json", "the body is empty; a JSON object is expected");
+		return NULL;
+	}
+	if (!(root = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &je))) {
+		api_fail(r, 400, "invalid_json", "malformed JSON at line %d, column %d (byte %d): %s", je.line,
+			je.column, je.position, je.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		api_fail(r, 400, "invalid_json", "the body must be a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+int api_check_keys(api_req *r, json_t *obj, const char *where, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		const char *const *a;
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, k))
+				break;
+		if (!*a)
+			return api_fail(r, 400, "unknown_field", "%s%s\"%s\" is not a known field", where ? where : "",
+				where ? ": " : "", k);
+	}
+	return 0;
+}

@@ -1,0 +1,456 @@
+/*
+ * State: SQLite in WAL mode in the data directory, versioned migrations,
+ * content-addressed blobs on disk, and the server's secret.
+ *
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+#include "config.h"
+#include "api.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Each entry moves the schema one version up; never edit a released one. */
+static const char *const migrations[API_SCHEMA_VERSION] = {
+	/* 1 */
+	"CREATE TABLE accounts ("
+	" id TEXT PRIMARY KEY, name TEXT NOT NULL, plan TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE TABLE api_keys ("
+	" id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, test INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER);"
+	"CREATE TABLE rate_hits (key_id TEXT NOT NULL, at_ms INTEGER NOT NULL);"
+	"CREATE INDEX rate_hits_key ON rate_hits(key_id, at_ms);"
+	"CREATE TABLE usage ("
+	" account_id TEXT NOT NULL REFERENCES accounts(id), month TEXT NOT NULL,"
+	" documents INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account_id, month));"
+	"CREATE TABLE uploads ("
+	" id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" test INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('waiting','ready')),"
+	" sha256 TEXT, size INTEGER, pages INTEGER, page_sizes TEXT, content_type TEXT,"
+	" max_size INTEGER NOT NULL, expires_at INTEGER, created_at INTEGER NOT NULL);"
+	"CREATE TABLE documents ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	" account_id TEXT NOT NULL REFERENCES accounts(id), test INTEGER NOT NULL,"
+	" title TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('draft','pending','completing','completed',"
+	"  'declined','voided','expired')),"
+	" signing_order TEXT NOT NULL CHECK (signing_order IN ('parallel','sequential')),"
+	" message TEXT, expires_at INTEGER, upload_id TEXT NOT NULL REFERENCES uploads(id),"
+	" original_sha256 TEXT NOT NULL, pages INTEGER NOT NULL, page_sizes TEXT NOT NULL,"
+	" signed_sha256 TEXT, error TEXT, void_reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, sent_at INTEGER,"
+	" completed_at INTEGER);"
+	"CREATE INDEX documents_account ON documents(account_id, test, seq);"
+	"CREATE TABLE recipients ("
+	" id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL,"
+	" role TEXT NOT NULL CHECK (role IN ('signer','approver','viewer','cc')),"
+	" ord INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('created','sent','viewed','signed','approved',"
+	"  'declined','rejected')),"
+	" token_expires INTEGER, viewed_at INTEGER, completed_at INTEGER, ip TEXT, user_agent TEXT,"
+	" signature TEXT, reason TEXT, UNIQUE (document_id, email));"
+	"CREATE INDEX recipients_document ON recipients(document_id, idx);"
+	"CREATE TABLE fields ("
+	" id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	" recipient_id TEXT NOT NULL REFERENCES recipients(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+	" type TEXT NOT NULL, page INTEGER NOT NULL, x REAL NOT NULL, y REAL NOT NULL,"
+	" w REAL NOT NULL, h REAL NOT NULL, units TEXT NOT NULL, label TEXT,"
+	" required INTEGER NOT NULL, options TEXT, value TEXT);"
+	"CREATE INDEX fields_document ON fields(document_id, idx);"
+	"CREATE TABLE events ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	" document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	" type TEXT NOT NULL, at INTEGER NOT NULL, recipient_id TEXT, body TEXT NOT NULL,"
+	" hash TEXT NOT NULL);"
+	"CREATE INDEX events_document ON events(document_id, seq);"
+	"CREATE TABLE idempotency ("
+	" account_id TEXT NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,"
+	" request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, response TEXT,"
+	" created_at INTEGER NOT NULL, PRIMARY KEY (account_id, key));",
+};
+
+long long api_now(void)
+{
+	return (long long)time(NULL);
+}
+
+long long api_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void api_time_str(char *out, long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *api_time_json(long long t)
+{
+	char buf[32];
+	if (t <= 0)
+		return json_null();
+	api_time_str(buf, t);
+	return json_string(buf);
+}
+
+long long api_parse_time(const char *s)
+{
+	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
+	long long days;
+	const char *p;
+	char sign;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z' && !p[1])
+		sign = '+';
+	else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 && !p[6])
+		sign = *p;
+	else
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
+		return -1;
+	/* days from civil (Howard Hinnant's algorithm) */
+	{
+		int yy = y - (mo <= 2);
+		int era = (yy >= 0 ? yy : yy - 399) / 400;
+		unsigned yoe = (unsigned)(yy - era * 400);
+		unsigned doy = (unsigned)((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+		unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+		days = (long long)era * 146097 + (long long)doe - 719468;
+	}
+	return days * 86400 + h * 3600 + mi * 60 + sec - (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+}
+
+int api_db_exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	int i;
+	for (i = 1; fmt && *fmt; fmt++, i++) {
+		switch (*fmt) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			if (s)
+				sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i);
+			break;
+		}
+		case 'i':
+			sqlite3_bind_int64(st, i, va_arg(ap, long long));
+			break;
+		case 'd':
+			sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+			sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
+			break;
+		}
+		}
+	}
+}
+
+sqlite3_stmt *api_db_prepare(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	va_start(ap, fmt);
+	bindv(st, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+int api_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	va_start(ap, fmt);
+	bindv(st, fmt, ap);
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+long long api_db_int(sqlite3 *db, long long def, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = def;
+	va_list ap;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return def;
+	va_start(ap, fmt);
+	bindv(st, fmt, ap);
+	va_end(ap);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+const char *api_col_text(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+json_t *api_col_json_str(sqlite3_stmt *st, int col)
+{
+	const char *s = api_col_text(st, col);
+	return s ? json_string(s) : json_null();
+}
+
+int api_db_migrate(sqlite3 *db, char *err, size_t errsz)
+{
+	long long v;
+	int i;
+
+	if (api_db_exec(db, "BEGIN IMMEDIATE")) {
+		snprintf(err, errsz, "database: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	v = api_db_int(db, 0, "PRAGMA user_version", NULL);
+	if (v > API_SCHEMA_VERSION) {
+		api_db_exec(db, "ROLLBACK");
+		snprintf(err, errsz, "database schema version %lld is newer than this program's (%d)", v,
+			API_SCHEMA_VERSION);
+		return -1;
+	}
+	for (i = (int)v; i < API_SCHEMA_VERSION; i++) {
+		char pragma[64];
+		if (api_db_exec(db, migrations[i])) {
+			snprintf(err, errsz, "database migration %d: %s", i + 1, sqlite3_errmsg(db));
+			api_db_exec(db, "ROLLBACK");
+			return -1;
+		}
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", i + 1);
+		api_db_exec(db, pragma);
+	}
+	if (api_db_exec(db, "COMMIT")) {
+		snprintf(err, errsz, "database: %s", sqlite3_errmsg(db));
+		api_db_exec(db, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
+int api_db_open(sqlite3 **out, const char *dir, int create, char *err, size_t errsz)
+{
+	char *path = api_path(dir, "signcore.db");
+	sqlite3 *db = NULL;
+	long long v;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+
+	*out = NULL;
+	if (!path) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, create ? "cannot create %s: %s" :
+			"cannot open %s: %s (run signcore-admin init first)", path,
+			db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		free(path);
+		return -1;
+	}
+	free(path);
+	sqlite3_busy_timeout(db, 10000);
+	if (create && api_db_exec(db, "PRAGMA journal_mode=WAL")) {
+		snprintf(err, errsz, "database: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	api_db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+	if (create && api_db_migrate(db, err, errsz)) {
+		sqlite3_close(db);
+		return -1;
+	}
+	v = api_db_int(db, -1, "PRAGMA user_version", NULL);
+	if (v != API_SCHEMA_VERSION) {
+		snprintf(err, errsz, v < API_SCHEMA_VERSION ?
+			"the database is at schema version %lld, this program needs %d: run signcore-admin migrate" :
+			"the database is at schema version %lld, newer than this program's %d", v, API_SCHEMA_VERSION);
+		sqlite3_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+int api_write_file(const char *path, const void *data, size_t len)
+{
+	size_t n = strlen(path) + 16;
+	char *tmp = malloc(n);
+	const unsigned char *p = data;
+	int fd, rc = -1;
+
+	if (!tmp)
+		return -1;
+	snprintf(tmp, n, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		free(tmp);
+		return -1;
+	}
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto done;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) || fchmod(fd, 0640))
+		goto done;
+	if (close(fd)) {
+		fd = -1;
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, path))
+		goto done;
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+unsigned char *api_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	long size;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		goto fail;
+	if (!(buf = malloc((size_t)size + 1)))
+		goto fail;
+	if (fread(buf, 1, (size_t)size, f) != (size_t)size)
+		goto fail;
+	buf[size] = 0;
+	*len = (size_t)size;
+	fclose(f);
+	return buf;
+fail:
+	free(buf);
+	fclose(f);
+	return NULL;
+}
+
+char *api_blob_path(const char *dir, const char *hex)
+{
+	size_t n = strlen(dir) + 80;
+	char *p;
+	size_t i;
+
+	for (i = 0; hex[i]; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return NULL;
+	if (i != 64 || !(p = malloc(n)))
+		return NULL;
+	snprintf(p, n, "%s/blobs/%.2s/%s", dir, hex, hex);
+	return p;
+}
+
+int api_blob_put(const char *dir, const void *data, size_t len, char hex[65])
+{
+	char *path, *slash;
+	struct stat sb;
+	int rc;
+
+	api_sha256_hex(data, len, hex);
+	if (!(path = api_blob_path(dir, hex)))
+		return -1;
+	if (!stat(path, &sb) && (size_t)sb.st_size == len) {
+		free(path);
+		return 0; /* the same content is stored once */
+	}
+	slash = strrchr(path, '/');
+	*slash = 0;
+	{
+		char *blobs = strrchr(path, '/');
+		*blobs = 0;
+		mkdir(path, 0750);
+		*blobs = '/';
+	}
+	mkdir(path, 0750);
+	*slash = '/';
+	rc = api_write_file(path, data, len);
+	free(path);
+	return rc;
+}
+
+unsigned char *api_blob_get(const char *dir, const char *hex, size_t *len)
+{
+	char *path = api_blob_path(dir, hex);
+	unsigned char *buf;
+
+	if (!path)
+		return NULL;
+	buf = api_read_file(path, len);
+	free(path);
+	return buf;
+}
+
+int api_secret(const char *dir, unsigned char key[32])
+{
+	char *path = api_path(dir, "secret");
+	unsigned char *buf;
+	size_t len = 0;
+
+	if (!path)
+		return -1;
+	buf = api_read_file(path, &len);
+	free(path);
+	if (!buf || len != 32) {
+		free(buf);
+		return -1;
+	}
+	memcpy(key, buf, 32);
+	free(buf);
+	return 0;
+}

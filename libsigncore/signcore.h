@@ -168,6 +168,24 @@ SIGNCORE_API int signcore_doc_save(signcore_doc *doc, const char *path,
 SIGNCORE_API int signcore_doc_save_memory(signcore_doc *doc,
 	unsigned char **data, size_t *len, const signcore_save_options *opts);
 
+/* ------------------------------------------------------------------ images */
+
+/*
+ * Render page PAGE (1-based) of DOC as a viewer shows it: its CropBox,
+ * turned by its /Rotate, with annotations and form fields drawn, on white,
+ * as an RGB PNG without alpha at DPI dots per inch (18 to 300). Unsaved
+ * changes to DOC (fields just placed or filled) are drawn; DOC is not
+ * changed. Each side of the image is the page's side (as given by
+ * signcore_doc_page_size) x DPI / 72 pixels, rounded up (a fraction under
+ * 0.001 is dropped); the PNG declares DPI. *PNG gets a new buffer of *LEN
+ * bytes; release it with signcore_free(). Errors: SIGNCORE_EINVAL,
+ * SIGNCORE_ERANGE (no such page, DPI out of range, an image over 40
+ * megapixels), SIGNCORE_EBADINPUT (the page cannot be drawn),
+ * SIGNCORE_ENOMEM.
+ */
+SIGNCORE_API int signcore_page_render_png(signcore_doc *doc, int page, double dpi,
+	unsigned char **png, size_t *len);
+
 /* ------------------------------------------------------------------ fields */
 
 typedef enum {

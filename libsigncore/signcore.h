@@ -186,6 +186,21 @@ SIGNCORE_API int signcore_doc_save_memory(signcore_doc *doc,
 SIGNCORE_API int signcore_page_render_png(signcore_doc *doc, int page, double dpi,
 	unsigned char **png, size_t *len);
 
+/*
+ * Make a one-page PDF of a PNG or JPEG image (LEN bytes at DATA, told apart
+ * by their content). The page is the size of the image at the resolution it
+ * declares, or at 96 dpi if it declares none or one outside 36 to 4800 dpi
+ * (scaled down to fit if a side would pass 14,400 points, the largest page
+ * readers must accept), and the image fills it, turned as its EXIF
+ * orientation says (JPEG). *PDF gets a new buffer of *PDF_LEN bytes, which
+ * signcore_doc_open_memory opens; release it with signcore_free().
+ * Errors: SIGNCORE_EINVAL, SIGNCORE_EBADINPUT (not a PNG or JPEG image; a
+ * corrupt or truncated one), SIGNCORE_ERANGE (over 100 megapixels),
+ * SIGNCORE_ENOMEM.
+ */
+SIGNCORE_API int signcore_image_to_pdf(signcore_ctx *ctx, const void *data, size_t len,
+	unsigned char **pdf, size_t *pdf_len);
+
 /* ------------------------------------------------------------------ fields */
 
 typedef enum {

@@ -149,6 +149,21 @@ void signcore_free(void *ptr)
 	free(ptr);
 }
 
+void signcore__buffer_out(fz_context *fz, fz_buffer *buf, unsigned char **data, size_t *len)
+{
+	unsigned char *bytes, *copy;
+	size_t n = fz_buffer_storage(fz, buf, &bytes);
+
+	/* malloc'd, not fz_malloc'd: signcore_free() is free(). */
+	copy = malloc(n ? n : 1);
+	if (!copy)
+		fz_throw(fz, FZ_ERROR_MEMORY, "out of memory");
+	if (n)
+		memcpy(copy, bytes, n);
+	*data = copy;
+	*len = n;
+}
+
 /* MuPDF reports recoverable problems as warnings on stderr; a library must
  * not print, so keep the last one for diagnostics instead. */
 static void on_warning(void *user, const char *message)

@@ -304,5 +304,8 @@ void signcore__add_annot(fz_context *fz, pdf_obj *page, pdf_obj *widget);
 /* OBJ's entry KEY (a private, non-standard key), inherited from /Parent. */
 pdf_obj *signcore__get_inh(fz_context *fz, pdf_obj *obj, const char *key);
 char *signcore__strdup(const char *s);
+/* Copy the bytes of BUF into memory the caller releases with signcore_free
+ * (throws on failure): call it last in a fz_try. */
+void signcore__buffer_out(fz_context *fz, fz_buffer *buf, unsigned char **data, size_t *len);
 
 #endif

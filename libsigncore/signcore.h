@@ -172,6 +172,39 @@ SIGNCORE_API int signcore_doc_save(signcore_doc *doc, const char *path,
 SIGNCORE_API int signcore_doc_save_memory(signcore_doc *doc,
 	unsigned char **data, size_t *len, const signcore_save_options *opts);
 
+/* ------------------------------------------------------------------ images */
+
+/*
+ * Render page PAGE (1-based) of DOC as a viewer shows it: its CropBox,
+ * turned by its /Rotate, with annotations and form fields drawn, on white,
+ * as an RGB PNG without alpha at DPI dots per inch (18 to 300). Unsaved
+ * changes to DOC (fields just placed or filled) are drawn; DOC is not
+ * changed. Each side of the image is the page's side (as given by
+ * signcore_doc_page_size) x DPI / 72 pixels, rounded up (a fraction under
+ * 0.001 is dropped); the PNG declares DPI. *PNG gets a new buffer of *LEN
+ * bytes; release it with signcore_free(). Errors: SIGNCORE_EINVAL,
+ * SIGNCORE_ERANGE (no such page, DPI out of range, an image over 40
+ * megapixels), SIGNCORE_EBADINPUT (the page cannot be drawn),
+ * SIGNCORE_ENOMEM.
+ */
+SIGNCORE_API int signcore_page_render_png(signcore_doc *doc, int page, double dpi,
+	unsigned char **png, size_t *len);
+
+/*
+ * Make a one-page PDF of a PNG or JPEG image (LEN bytes at DATA, told apart
+ * by their content). The page is the size of the image at the resolution it
+ * declares, or at 96 dpi if it declares none or one outside 36 to 4800 dpi
+ * (scaled down to fit if a side would pass 14,400 points, the largest page
+ * readers must accept), and the image fills it, turned as its EXIF
+ * orientation says (JPEG). *PDF gets a new buffer of *PDF_LEN bytes, which
+ * signcore_doc_open_memory opens; release it with signcore_free().
+ * Errors: SIGNCORE_EINVAL, SIGNCORE_EBADINPUT (not a PNG or JPEG image; a
+ * corrupt or truncated one), SIGNCORE_ERANGE (over 100 megapixels),
+ * SIGNCORE_ENOMEM.
+ */
+SIGNCORE_API int signcore_image_to_pdf(signcore_ctx *ctx, const void *data, size_t len,
+	unsigned char **pdf, size_t *pdf_len);
+
 /* ------------------------------------------------------------------ fields */
 
 typedef enum {

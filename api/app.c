@@ -189,15 +189,19 @@ static int idempotency_begin(api_req *r, char hash[65])
 	/* keys are kept for 24 hours */
 	api_db_run(r->db, "DELETE FROM idempotency WHERE account_id = ? AND created_at < ?", "si", r->account_id,
 		api_now() - 86400);
-	st = api_db_prepare(r->db, "SELECT request_sha256, status, response FROM idempotency"
+	st = api_db_prepare(r->db, "SELECT request_sha256, status, response, created_at FROM idempotency"
 		" WHERE account_id = ? AND key = ?", "ss", r->account_id, r->idempotency_key);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		if (strcmp(api_col_text(st, 0), hash))
 			rc = api_fail(r, 422, "idempotency_key_reused",
 				"this Idempotency-Key was used for a different request");
-		else if (sqlite3_column_int(st, 1) == 0)
+		else if (sqlite3_column_int(st, 1) == 0 && sqlite3_column_int64(st, 3) > api_now() - 120)
 			rc = api_fail(r, 409, "idempotency_in_progress",
 				"a request with this Idempotency-Key is still being processed");
+		else if (sqlite3_column_int(st, 1) == 0)
+			/* a claim left by a request that died: take it over */
+			api_db_run(r->db, "UPDATE idempotency SET created_at = ? WHERE account_id = ? AND key = ?", "iss",
+				api_now(), r->account_id, r->idempotency_key);
 		else {
 			const char *body = api_col_text(st, 2);
 			r->status = sqlite3_column_int(st, 1);
@@ -229,7 +233,7 @@ static void idempotency_end(api_req *r)
 
 static char *request_path(api_req *r)
 {
-	const char *uri = api_env(r, "REQUEST_URI"), *script = api_env(r, "SCRIPT_NAME");
+	const char *uri = api_env(r, "REQUEST_URI");
 	const char *info = api_env(r, "PATH_INFO"), *q;
 	size_t n;
 	char *path, *o;
@@ -239,10 +243,14 @@ static char *request_path(api_req *r)
 		return strdup(info && *info ? info : "/");
 	q = strchr(uri, '?');
 	n = q ? (size_t)(q - uri) : strlen(uri);
-	if (script && *script && !strncmp(uri, script, strlen(script)) && strlen(script) <= n &&
-		(uri[strlen(script)] == '/' || strlen(script) == n)) {
-		uri += strlen(script);
-		n -= strlen(script);
+	/* the API may be mounted under a prefix (/api/v1/..., /cgi-bin/signcore.cgi/v1/...):
+	 * routing starts at /v1 whatever SCRIPT_NAME says */
+	if (strncmp(uri, "/v1/", 4) && !(n == 3 && !strncmp(uri, "/v1", 3))) {
+		const char *v = strstr(uri, "/v1/");
+		if (v && v < uri + n) {
+			n -= (size_t)(v - uri);
+			uri = v;
+		}
 	}
 	if (!(path = malloc(n + 2)))
 		return NULL;

@@ -27,6 +27,7 @@ struct api_engine {
 	FN(signcore_ctx_new);
 	FN(signcore_ctx_free);
 	FN(signcore_ctx_last_error);
+	FN(signcore_ctx_set_font_dir);
 	FN(signcore_strerror);
 	FN(signcore_free);
 	FN(signcore_doc_open_memory);
@@ -99,10 +100,20 @@ api_engine *api_engine_get(api_req *r)
 	SYM(signcore_page_render_png)
 	SYM(signcore_image_to_pdf)
 #undef SYM
+	if (!(*(void **)(&e->signcore_ctx_set_font_dir) = dlsym(e->handle, "signcore_ctx_set_font_dir")))
+		goto missing;
 	if (e->signcore_ctx_new(&e->ctx)) {
 		dlclose(e->handle);
 		free(e);
 		api_fail(r, 500, "engine_unavailable", "the PDF engine could not start");
+		return NULL;
+	}
+	if (r->conf->font_dir && e->signcore_ctx_set_font_dir(e->ctx, r->conf->font_dir)) {
+		api_fail(r, 500, "engine_unavailable", "[server] font_dir %s: %s", r->conf->font_dir,
+			e->signcore_ctx_last_error(e->ctx));
+		e->signcore_ctx_free(e->ctx);
+		dlclose(e->handle);
+		free(e);
 		return NULL;
 	}
 	return engine = e;

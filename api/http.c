@@ -121,11 +121,8 @@ int api_read_body(api_req *r, long long limit)
 	if (r->body_read)
 		return 0;
 	r->body_read = 1;
-	if (r->content_length < 0) {
-		if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH"))
-			return api_fail(r, 411, "length_required", "the request needs a Content-Length header");
-		return 0;
-	}
+	if (r->content_length <= 0)
+		return 0; /* RFC 3875: no CONTENT_LENGTH, no body */
 	if (r->content_length > limit)
 		return api_fail(r, 413, "payload_too_large",
 			"the body is %lld bytes; the limit for this request is %lld bytes", r->content_length, limit);
@@ -264,8 +261,9 @@ void api_flush(api_req *r)
 	if (r->out_type)
 		api_buf_printf(&head, "Content-Type: %s%s\r\n", r->out_type,
 			!strcmp(r->out_type, "application/json") ? "; charset=utf-8" : "");
-	api_buf_printf(&head, "Content-Length: %zu\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n",
-		r->out.len, r->request_id);
+	api_buf_printf(&head, "Content-Length: %zu\r\nX-Request-Id: %s\r\n", r->out.len, r->request_id);
+	if (!r->headers.data || !strcasestr(r->headers.data, "Cache-Control:"))
+		api_buf_printf(&head, "Cache-Control: no-store\r\n");
 	if (r->headers.len)
 		api_buf_add(&head, r->headers.data, r->headers.len);
 	api_buf_add(&head, "\r\n", 2);

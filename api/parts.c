@@ -303,10 +303,22 @@ int api_field_insert(api_req *r, const char *doc_id, int idx, const api_field_in
 
 /* ------------------------------------------------------------ sub-resources */
 
+static json_t *page_sizes(api_req *r, const char *doc_id)
+{
+	json_t *j = NULL;
+	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT page_sizes FROM documents WHERE id = ?", "s", doc_id);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		j = json_loads(api_col_text(st, 0), 0, NULL);
+	sqlite3_finalize(st);
+	return j ? j : json_array();
+}
+
+/* Only the id and status are kept: the strings are released at once. */
 static int load_draft(api_req *r, api_doc *d, int need_draft)
 {
 	if (api_doc_load(r, r->params[0], d))
 		return -1;
+	api_doc_clear(d);
 	if (need_draft && strcmp(d->status, "draft"))
 		return api_fail(r, 409, "not_draft", "document %s is %s; recipients and fields change only while it is a draft",
 			d->id, d->status);
@@ -318,7 +330,11 @@ int api_recipients_list(api_req *r)
 	api_doc d;
 	if (load_draft(r, &d, 0))
 		return -1;
-	return api_reply(r, 200, api_recipients_json(r, d.id, d.status), NULL);
+	{
+		json_t *list = api_recipients_json(r, d.id, d.status);
+		return api_reply(r, 200, list, json_pack("{s:i,s:b,s:n}", "count", (int)json_array_size(list), "hasMore", 0,
+			"nextCursor"));
+	}
 }
 
 static json_t *recipient_by_id(api_req *r, const char *doc_id, const char *rid, const char *status)
@@ -419,7 +435,11 @@ int api_fields_list(api_req *r)
 	api_doc d;
 	if (load_draft(r, &d, 0))
 		return -1;
-	return api_reply(r, 200, api_fields_json(r, d.id, NULL, 1), NULL);
+	{
+		json_t *list = api_fields_json(r, d.id, NULL, 1);
+		return api_reply(r, 200, list, json_pack("{s:i,s:b,s:n}", "count", (int)json_array_size(list), "hasMore", 0,
+			"nextCursor"));
+	}
 }
 
 static json_t *field_by_id(api_req *r, const char *doc_id, const char *fid)
@@ -446,7 +466,7 @@ int api_fields_add(api_req *r)
 	if (load_draft(r, &d, 1))
 		goto done;
 	recips = api_recipients_json(r, d.id, d.status);
-	sizes = json_loads(d.page_sizes, 0, NULL);
+	sizes = page_sizes(r, d.id);
 	if (api_field_parse(r, body, "field", &f, sizes, recips, 0))
 		goto done;
 	api_db_exec(r->db, "BEGIN IMMEDIATE");
@@ -493,7 +513,7 @@ int api_fields_patch(api_req *r)
 		goto done;
 	json_object_update(merged, body);
 	recips = api_recipients_json(r, d.id, d.status);
-	sizes = json_loads(d.page_sizes, 0, NULL);
+	sizes = page_sizes(r, d.id);
 	if (api_field_parse(r, merged, "field", &f, sizes, recips, 0))
 		goto done;
 	{

@@ -215,8 +215,8 @@ static json_t *parse_signature(api_req *r, json_t *sig)
 				" base64 URL");
 			return NULL;
 		}
-		if (json_string_length(im) > 2 * 1024 * 1024) {
-			api_fail(r, 413, "payload_too_large", "signature.image is larger than 1.5 MB");
+		if (json_string_length(im) > 3 * 1024 * 1024) {
+			api_fail(r, 413, "payload_too_large", "signature.image is larger than 3 MB");
 			return NULL;
 		}
 		if (!(raw = api_b64decode(comma + 1, strlen(comma + 1), &n))) {
@@ -310,6 +310,9 @@ int api_signing_submit(api_req *r)
 	int rc = -1, needs_sig = 0;
 
 	memset(&s, 0, sizeof s);
+	/* room for a drawn signature image as a data: URL */
+	if (r->content_length > 0 && api_read_body(r, r->conf->max_json > 4 << 20 ? r->conf->max_json : 4 << 20))
+		goto out;
 	if (!(body = api_body_json(r)) || resolve(r, &s, 1))
 		goto out;
 	if (api_check_keys(r, body, NULL, submit_keys))
@@ -328,7 +331,7 @@ int api_signing_submit(api_req *r)
 			if (!strcmp(json_string_value(json_object_get(json_array_get(mine, i), "id")), k))
 				f = json_array_get(mine, i);
 		if (!f) {
-			api_fail(r, 422, "unknown_field", "field %s is not one of yours", k);
+			api_fail(r, 422, "not_your_field", "field %s is not one of yours", k);
 			goto out;
 		}
 		type = json_string_value(json_object_get(f, "type"));

@@ -15,16 +15,17 @@
 #include <string.h>
 #include <strings.h>
 
-static void presign_mac(api_req *r, const char *key, long long expires, long long max, char hex[65])
+static int presign_mac(api_req *r, const char *key, long long expires, long long max, char hex[65])
 {
 	unsigned char secret[32], mac[32];
 	char msg[160];
 
-	memset(secret, 0, sizeof secret);
-	api_secret(r->conf->data_dir, secret);
+	if (api_secret(r->conf->data_dir, secret))
+		return api_fail(r, 500, "not_configured", "the server's secret is missing: run signcore-admin init");
 	snprintf(msg, sizeof msg, "PUT\n/v1/upload/%s\n%lld\n%lld", key, expires, max);
 	api_hmac_sha256(secret, sizeof secret, msg, strlen(msg), mac);
 	api_hex(hex, mac, 32);
+	return 0;
 }
 
 static json_t *upload_json(api_req *r, const char *key)
@@ -60,7 +61,8 @@ int api_upload_presign(api_req *r)
 		" VALUES (?, ?, ?, 'waiting', ?, ?, ?)", "ssiiii", key, r->account_id, (long long)r->test, max, expires,
 		api_now()))
 		return api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
-	presign_mac(r, key, expires, max, mac);
+	if (presign_mac(r, key, expires, max, mac))
+		return -1;
 	n = strlen(base) + 256;
 	url = malloc(n);
 	snprintf(url, n, "%s/v1/upload/%s?expires=%lld&max=%lld&signature=%s", base, key, expires, max, mac);
@@ -137,14 +139,15 @@ int api_upload_put(api_req *r)
 	int rc = -1, state = 0;
 
 	if (!exp_s || !max_s || !sig) {
-		api_fail(r, 403, "invalid_signature", "this upload URL is incomplete: ask for a new one");
+		api_fail(r, 403, "invalid_url_signature", "this upload URL is incomplete: ask for a new one");
 		goto out;
 	}
 	expires = strtoll(exp_s, NULL, 10);
 	max = strtoll(max_s, NULL, 10);
-	presign_mac(r, key, expires, max, mac);
+	if (presign_mac(r, key, expires, max, mac))
+		goto out;
 	if (strlen(sig) != 64 || !api_equal_secret(mac, sig)) {
-		api_fail(r, 403, "invalid_signature", "this upload URL's signature does not match");
+		api_fail(r, 403, "invalid_url_signature", "this upload URL's signature does not match");
 		goto out;
 	}
 	if (expires <= api_now()) {

@@ -70,7 +70,7 @@ try=0
 while :; do
 	P=${PORT:-$(free_port)}
 	{
-		echo 'server.modules = ("mod_rewrite", "mod_setenv", "mod_cgi", "mod_fastcgi")'
+		echo 'server.modules = ("mod_access", "mod_rewrite", "mod_setenv", "mod_cgi", "mod_fastcgi")'
 		echo 'server.bind = "127.0.0.1"'
 		echo "server.port = $P"
 		echo "server.document-root = \"$W\""

@@ -47,18 +47,23 @@ KEY_REVOKED=$(admin key create --account "$OTHER")
 RID=$(admin key list --account "$OTHER" | tail -n1 | cut -f1)
 ok "$ADMIN" --data-dir "$DATA" key revoke "$RID"
 admin key list | grep -q "$KEY_MAIN" && fail "key list shows a whole key" || pass
-expect_exit 1 "$ADMIN" --data-dir "$DATA" account create X --plan platinum
-expect_exit 1 "$ADMIN" --data-dir "$DATA" key create --account acc_nobody
+# admin errors: exit 1 and one line naming the problem
+run "$ADMIN" --data-dir "$DATA" account create X --plan platinum
+[ "$RC" = 1 ] && grep -q '^signcore-admin: unknown plan "platinum"' "$RUN_ERR" && pass || fail "unknown plan: $RC $(cat "$RUN_ERR")"
+run "$ADMIN" --data-dir "$DATA" key create --account acc_nobody
+[ "$RC" = 1 ] && grep -q '^signcore-admin: no account acc_nobody' "$RUN_ERR" && pass || fail "unknown account: $RC $(cat "$RUN_ERR")"
+run "$ADMIN" --data-dir "$WORK/none" key list
+[ "$RC" = 1 ] && grep -q 'signcore-admin init' "$RUN_ERR" && pass || fail "uninitialised data dir: $RC $(cat "$RUN_ERR")"
 
 API_BASE=$(SIGNCORE_CGI=$CGI SIGNCORE_LIBRARY=$BUILDDIR/libsigncore/.libs/libsigncore.so.0 \
 	sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA") || { fail "the API server did not start"; finish; }
-trap 'sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA" --stop; sh "$SRCDIR/tests/pki/teardown.sh" "$PKI" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA" --stop; cp -r "$DATA/www" /tmp/api-last-www 2>/dev/null; sh "$SRCDIR/tests/pki/teardown.sh" "$PKI" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 export API_BASE WORK DATA KEY_MAIN KEY_TEST KEY_OTHER KEY_FREE KEY_REVOKED KEY_RATE
 if python3 "$SRCDIR/tests/e2e/api_flow.py" "$@"; then pass; else fail "API flows (see above)"; fi
 
 # the CGI must not have crashed or reported sanitizer findings
-if grep -E 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation' "$DATA/www/cgi-error.log" \
+if grep -E 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|signal' "$DATA/www/cgi-error.log" \
 	"$DATA/www/lighttpd-error.log" 2>/dev/null | head -20 >&2; then
 	fail "signcore.cgi reported errors (above)"
 else

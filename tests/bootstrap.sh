@@ -9,7 +9,8 @@ DEPS="build-essential autoconf automake libtool pkg-config python3 tzdata
  libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev libjpeg-dev
  libharfbuzz-dev libfreetype-dev zlib1g-dev libssl-dev libjansson-dev libcurl4-openssl-dev
  check qpdf poppler-utils libharfbuzz-bin mupdf-tools
- openssl lighttpd libnss3-tools curl"
+ openssl lighttpd libnss3-tools curl
+ libsqlite3-dev libfcgi-dev spawn-fcgi python3-yaml"
 
 missing=""
 for p in $DEPS; do

@@ -57,14 +57,15 @@ run "$ADMIN" --data-dir "$WORK/none" key list
 
 API_BASE=$(SIGNCORE_CGI=$CGI SIGNCORE_LIBRARY=$BUILDDIR/libsigncore/.libs/libsigncore.so.0 \
 	sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA") || { fail "the API server did not start"; finish; }
-trap 'sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA" --stop; cp -r "$DATA/www" /tmp/api-last-www 2>/dev/null; sh "$SRCDIR/tests/pki/teardown.sh" "$PKI" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA" --stop; sh "$SRCDIR/tests/pki/teardown.sh" "$PKI" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 export API_BASE WORK DATA KEY_MAIN KEY_TEST KEY_OTHER KEY_FREE KEY_REVOKED KEY_RATE
 if python3 "$SRCDIR/tests/e2e/api_flow.py" "$@"; then pass; else fail "API flows (see above)"; fi
 
 # the CGI must not have crashed or reported sanitizer findings
-if grep -E 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|signal' "$DATA/www/cgi-error.log" \
-	"$DATA/www/lighttpd-error.log" 2>/dev/null | head -20 >&2; then
+PAT='AddressSanitizer|LeakSanitizer|runtime error|Segmentation|died with signal'
+if grep -qE "$PAT" "$DATA/www/cgi-error.log" "$DATA/www/lighttpd-error.log" 2>/dev/null; then
+	grep -hE "$PAT" "$DATA/www/cgi-error.log" "$DATA/www/lighttpd-error.log" | head -20 >&2
 	fail "signcore.cgi reported errors (above)"
 else
 	pass

@@ -4,7 +4,8 @@
 # from samples/audit-events.json (hash chain checked), then sign it with PAdES
 # B-LTA against a local test PKI (a real TSA, OCSP responder and CRL server
 # on 127.0.0.1), checking each result with tools nobody here wrote (qpdf,
-# pdftotext, pdfsig, openssl).
+# pdftotext, pdfsig, openssl); then the same through the REST API
+# (samples/api-demo.sh: signcore.cgi under lighttpd on 127.0.0.1).
 # SPDX-License-Identifier: AGPL-3.0-or-later
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -85,5 +86,8 @@ step "verify signed.pdf with signcore verify (offline, embedded revocation data)
 "$SIGNCORE" verify "$out/signed.pdf" --trust "$ROOT_PEM" -q >/dev/null ||
 	{ echo "demo: signcore verify does not accept the signature" >&2; exit 1; }
 
-printf '\nDemo complete: %s (filled and flattened), %s (audit trail), %s (signed, B-LTA)\n' \
-	"$out/final.pdf" "$out/completed.pdf" "$out/signed.pdf"
+step "the REST API: upload, two signers in order, completion sealed B-T (signcore.cgi under lighttpd)"
+sh "$here/api-demo.sh" "$out/contract.pdf" "$out" "$SIGNER_RSA_P12" "$P12_PASS_FILE" "$TSA_URL" "$ROOT_PEM" "$NSSDB"
+
+printf '\nDemo complete: %s (filled and flattened), %s (audit trail), %s (signed, B-LTA), %s (through the API)\n' \
+	"$out/final.pdf" "$out/completed.pdf" "$out/signed.pdf" "$out/api-signed.pdf"

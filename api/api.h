@@ -113,6 +113,19 @@ json_t *api_time_json(long long t);
 /* Parse an RFC 3339 time; -1 when it is not one. */
 long long api_parse_time(const char *s);
 
+/* ------------------------------------------------------------ rate limit (ratelimit.c) */
+
+typedef struct {
+	int allowed;
+	long long limit, remaining;
+	long long reset;        /* Unix time when the oldest counted request leaves the window */
+	long long retry_after;  /* seconds, when not allowed */
+} api_rate;
+
+/* Count one request of KEY_ID at NOW (Unix seconds) against LIMIT per
+ * rolling 60 s; -1 when the state file cannot be used. */
+int api_rate_take(const char *dir, const char *key_id, long long limit, long long now, api_rate *out);
+
 /* ------------------------------------------------------------ HTTP (http.c) */
 
 typedef struct {
@@ -156,6 +169,7 @@ typedef struct api_req {
 	sqlite3 *db;
 	char account_id[40];
 	char key_id[40];
+	long long key_last_used;
 	int plan;
 	int test;
 } api_req;

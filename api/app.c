@@ -108,7 +108,7 @@ static int authenticate(api_req *r)
 		return api_fail(r, 401, "invalid_api_key", "API keys start with sc_live_ or sc_test_");
 	api_sha256_hex(key, strlen(key), hash);
 	st = api_db_prepare(r->db,
-		"SELECT k.id, k.account_id, k.test, k.revoked_at, a.plan FROM api_keys k"
+		"SELECT k.id, k.account_id, k.test, k.revoked_at, a.plan, k.last_used_at FROM api_keys k"
 		" JOIN accounts a ON a.id = k.account_id WHERE k.hash = ?", "s", hash);
 	if (!st)
 		return api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
@@ -121,6 +121,7 @@ static int authenticate(api_req *r)
 		snprintf(r->account_id, sizeof r->account_id, "%s", api_col_text(st, 1));
 		r->test = sqlite3_column_int(st, 2);
 		r->plan = api_plan_from_name(api_col_text(st, 4));
+		r->key_last_used = sqlite3_column_int64(st, 5);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -132,39 +133,26 @@ static int authenticate(api_req *r)
 	return 0;
 }
 
-/* A rolling 60-second window per key: every answered request is a row. */
+/* A rolling 60-second window per key (ratelimit.c). */
 static int rate_limit(api_req *r)
 {
-	long long limit = r->conf->rate[r->plan], now = api_now_ms(), count, oldest;
-	int rc = 0;
+	long long now = api_now();
+	api_rate rl;
 
-	if (api_db_exec(r->db, "BEGIN IMMEDIATE"))
-		return api_fail(r, 503, "busy", "the database is busy: %s", sqlite3_errmsg(r->db));
-	api_db_run(r->db, "DELETE FROM rate_hits WHERE key_id = ? AND at_ms <= ?", "si", r->key_id, now - 60000);
-	count = api_db_int(r->db, 0, "SELECT count(*) FROM rate_hits WHERE key_id = ?", "s", r->key_id);
-	oldest = api_db_int(r->db, now, "SELECT min(at_ms) FROM rate_hits WHERE key_id = ?", "s", r->key_id);
-	if (count >= limit) {
-		long long wait = (oldest + 60000 - now + 999) / 1000;
-		if (wait < 1)
-			wait = 1;
-		api_header(r, "Retry-After: %lld", wait);
-		api_header(r, "X-RateLimit-Limit: %lld", limit);
-		api_header(r, "X-RateLimit-Remaining: 0");
-		api_header(r, "X-RateLimit-Reset: %lld", (oldest + 60000 + 999) / 1000);
-		rc = api_fail(r, 429, "rate_limited", "more than %lld requests in 60 seconds; retry in %lld s",
-			limit, wait);
-	} else {
-		api_db_run(r->db, "INSERT INTO rate_hits (key_id, at_ms) VALUES (?, ?)", "si", r->key_id, now);
-		api_db_run(r->db, "UPDATE api_keys SET last_used_at = ? WHERE id = ?", "is", now / 1000, r->key_id);
-		api_header(r, "X-RateLimit-Limit: %lld", limit);
-		api_header(r, "X-RateLimit-Remaining: %lld", limit - count - 1);
-		api_header(r, "X-RateLimit-Reset: %lld", (oldest + 60000 + 999) / 1000);
+	if (api_rate_take(r->conf->data_dir, r->key_id, r->conf->rate[r->plan], now, &rl))
+		return api_fail(r, 500, "internal", "the rate limit state cannot be kept in the data directory");
+	api_header(r, "X-RateLimit-Limit: %lld", rl.limit);
+	api_header(r, "X-RateLimit-Remaining: %lld", rl.remaining);
+	api_header(r, "X-RateLimit-Reset: %lld", rl.reset);
+	if (!rl.allowed) {
+		api_header(r, "Retry-After: %lld", rl.retry_after);
+		return api_fail(r, 429, "rate_limited", "more than %lld requests in 60 seconds; retry in %lld s", rl.limit,
+			rl.retry_after);
 	}
-	if (api_db_exec(r->db, "COMMIT")) {
-		api_db_exec(r->db, "ROLLBACK");
-		return api_fail(r, 503, "busy", "the database is busy: %s", sqlite3_errmsg(r->db));
-	}
-	return rc;
+	/* when the key was last used, to the minute: a write at most once a minute */
+	if (r->key_last_used < now - 60)
+		api_db_run(r->db, "UPDATE api_keys SET last_used_at = ? WHERE id = ?", "is", now, r->key_id);
+	return 0;
 }
 
 /* 1: replayed (answered), 0: go on (a claim row was made), -1: answered. */

@@ -27,8 +27,6 @@ static const char *const migrations[API_SCHEMA_VERSION] = {
 	" id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),"
 	" hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, test INTEGER NOT NULL,"
 	" created_at INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER);"
-	"CREATE TABLE rate_hits (key_id TEXT NOT NULL, at_ms INTEGER NOT NULL);"
-	"CREATE INDEX rate_hits_key ON rate_hits(key_id, at_ms);"
 	"CREATE TABLE usage ("
 	" account_id TEXT NOT NULL REFERENCES accounts(id), month TEXT NOT NULL,"
 	" documents INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account_id, month));"

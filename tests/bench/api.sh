@@ -73,9 +73,12 @@ CONF
 acc=$(admin account create Bench --plan enterprise)
 key=$(admin key create --account "$acc" 2>/dev/null)
 base=$(sh "$root/api/deploy/serve-local.sh" "$work/data") || die "serve-local"
-qpdf --empty --pages "$root/tests/fixtures/out/pages200.pdf" 1-10 -- "$work/ten.pdf" 2>/dev/null ||
-	python3 "$root/tests/fixtures/mkfixtures.py" "$work/fx" >/dev/null &&
-	qpdf --empty --pages "$work/fx/pages200.pdf" 1-10 -- "$work/ten.pdf"
+fx=$root/tests/fixtures/out
+if [ ! -f "$fx/pages200.pdf" ]; then
+	fx=$work/fx
+	python3 "$root/tests/fixtures/mkfixtures.py" "$fx" >/dev/null || die "fixtures"
+fi
+qpdf --empty --pages "$fx/pages200.pdf" 1-10 -- "$work/ten.pdf" || die "qpdf"
 sk=$(curl -sS -H "Authorization: Bearer $key" -H 'Content-Type: application/pdf' --data-binary @"$work/ten.pdf" \
 	"$base/v1/uploads" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["storageKey"])')
 mkdoc()
@@ -87,10 +90,14 @@ mkdoc()
             {"type": "text", "page": 10, "rect": [72, 560, 250, 20], "recipient": 0},
             {"type": "date", "page": 10, "rect": [300, 560, 150, 20], "recipient": 0},
             {"type": "signature", "page": 10, "rect": [320, 600, 200, 50], "recipient": 1},
-            {"type": "initials", "page": 1, "rect": [500, 780, 40, 20], "recipient": 1}]}
+            {"type": "initials", "page": 1, "rect": [500, 740, 40, 20], "recipient": 1}]}
 JSON
 }
-doc=$(mkdoc | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
+mkdoc >"$work/mkdoc.json"
+doc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["id"])' "$work/mkdoc.json") ||
+	die "creating the document failed: $(cat "$work/mkdoc.json")"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" "$base/v1/documents/$doc")" = 200 ] ||
+	die "GET /v1/documents/$doc does not answer 200"
 
 rate()
 { # rate NAME URL [wrk args] -> "req/s p99"
@@ -98,7 +105,7 @@ rate()
 	out=$(wrk -t2 -c"$conns" -d"${dur}s" --latency "$@" 2>&1)
 	printf '%s %s\n' "$(printf '%s\n' "$out" | awk '/^Requests\/sec/ {print $2}')" \
 		"$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')"
-	printf '%s\n' "$out" | grep -E 'Non-2xx|Socket errors' >&2 || :
+	if printf '%s\n' "$out" | grep -E 'Non-2xx|Socket errors' >&2; then die "errors during the run of $*"; fi
 }
 note "wrk -t2 -c$conns -d${dur}s per row"
 r_triv=$(rate "http://127.0.0.1:$tport/trivial.cgi")
@@ -121,7 +128,10 @@ def call(url, body):
                        input=json.dumps(body).encode(), capture_output=True)
     return json.loads(p.stdout)
 u1, u2 = sys.argv[1], sys.argv[2]
-s = json.loads(subprocess.run(["curl", "-sS", u1], capture_output=True).stdout)["data"]
+out = subprocess.run(["curl", "-sS", u1], capture_output=True)
+if not out.stdout:
+    sys.exit("GET %s: %s" % (u1, out.stderr.decode()))
+s = json.loads(out.stdout)["data"]
 vals = {f["id"]: ("today" if f["type"] == "date" else "Acme") for f in s["fields"] if f["type"] in ("text", "date")}
 call(u1 + "/submit", {"fields": vals, "signature": {"text": "Priya"}})
 t0 = time.perf_counter()

@@ -37,17 +37,20 @@ int api_rate_take(const char *dir, const char *key_id, long long limit, long lon
 
 	memset(out, 0, sizeof *out);
 	out->limit = limit;
-	if (snprintf(path, sizeof path, "%s/rate", dir) >= (int)sizeof path)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) < 0) {
-		if (errno != ENOENT || (mkdir(path, 0750) && errno != EEXIST))
-			return -1;
-	} else
-		close(fd);
 	if (snprintf(path, sizeof path, "%s/rate/%s", dir, key_id) >= (int)sizeof path)
 		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
-		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		/* the first request of a data directory makes DIR/rate */
+		char *slash = strrchr(path, '/');
+		if (errno != ENOENT)
+			return -1;
+		*slash = 0;
+		if (mkdir(path, 0750) && errno != EEXIST)
+			return -1;
+		*slash = '/';
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+			return -1;
+	}
 	if (flock(fd, LOCK_EX)) {
 		close(fd);
 		return -1;

@@ -436,11 +436,18 @@ unsigned char *api_blob_get(const char *dir, const char *hex, size_t *len)
 
 int api_secret(const char *dir, unsigned char key[32])
 {
-	char *path = api_path(dir, "secret");
+	/* read once per process: a document's answer makes one link per recipient */
+	static char cached_dir[512];
+	static unsigned char cached[32];
+	char *path;
 	unsigned char *buf;
 	size_t len = 0;
 
-	if (!path)
+	if (cached_dir[0] && !strcmp(cached_dir, dir)) {
+		memcpy(key, cached, 32);
+		return 0;
+	}
+	if (!(path = api_path(dir, "secret")))
 		return -1;
 	buf = api_read_file(path, &len);
 	free(path);
@@ -450,5 +457,9 @@ int api_secret(const char *dir, unsigned char key[32])
 	}
 	memcpy(key, buf, 32);
 	free(buf);
+	if (strlen(dir) < sizeof cached_dir) {
+		memcpy(cached, key, 32);
+		strcpy(cached_dir, dir);
+	}
 	return 0;
 }

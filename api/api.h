@@ -106,7 +106,6 @@ unsigned char *api_read_file(const char *path, size_t *len);
 int api_secret(const char *dir, unsigned char key[32]);
 
 long long api_now(void);
-long long api_now_ms(void);
 /* RFC 3339 UTC ("2026-11-21T10:00:00Z"); OUT holds 21 bytes. */
 void api_time_str(char *out, long long t);
 json_t *api_time_json(long long t);
@@ -185,6 +184,8 @@ int api_reply(api_req *r, int status, json_t *data, json_t *meta);
 /* Answer {"error": {code, message, requestId}}; returns -1. */
 int api_fail(api_req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Answer a whole (unpaginated) list: meta count, no more pages. */
+int api_reply_list(api_req *r, json_t *list);
 /* Answer with raw bytes of TYPE. */
 int api_reply_bytes(api_req *r, int status, const char *type, const void *data, size_t len,
 	const char *filename);
@@ -222,7 +223,6 @@ int api_engine_complete(api_conf *conf, api_engine *e, const unsigned char *pdf,
 /* A standalone audit-trail PDF from LOG. */
 int api_engine_audit(api_engine *e, const char *log, unsigned char **out, size_t *out_len,
 	char *err, size_t errsz);
-void api_engine_free(api_engine *e);
 
 /* ------------------------------------------------------------ documents (documents.c etc.) */
 

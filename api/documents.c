@@ -92,15 +92,25 @@ static int doc_fill(api_req *r, const char *id, api_doc *d, int scoped)
 	return found;
 }
 
-int api_doc_load(api_req *r, const char *id, api_doc *d)
+/* Fill D and move a pending document past its expiry to expired first. */
+static int load(api_req *r, const char *id, api_doc *d, int scoped)
 {
 	memset(d, 0, sizeof *d);
-	if (!valid_id(id, "doc_") || !doc_fill(r, id, d, 1))
-		return api_fail(r, 404, "not_found", "no document %s", id);
+	if (!doc_fill(r, id, d, scoped))
+		return -1;
 	if (!strcmp(d->status, "pending") && d->expires_at && d->expires_at <= api_now() &&
 		api_doc_expire_due(r, d->id)) {
 		api_doc_clear(d);
-		doc_fill(r, id, d, 1);
+		doc_fill(r, id, d, scoped);
+	}
+	return 0;
+}
+
+int api_doc_load(api_req *r, const char *id, api_doc *d)
+{
+	if (!valid_id(id, "doc_") || load(r, id, d, 1)) {
+		memset(d, 0, sizeof *d);
+		return api_fail(r, 404, "not_found", "no document %s", id);
 	}
 	return 0;
 }
@@ -108,15 +118,7 @@ int api_doc_load(api_req *r, const char *id, api_doc *d)
 /* Like api_doc_load, for the signing endpoints (no account). */
 int api_doc_load_any(api_req *r, const char *id, api_doc *d)
 {
-	memset(d, 0, sizeof *d);
-	if (!doc_fill(r, id, d, 0))
-		return -1;
-	if (!strcmp(d->status, "pending") && d->expires_at && d->expires_at <= api_now() &&
-		api_doc_expire_due(r, d->id)) {
-		api_doc_clear(d);
-		doc_fill(r, id, d, 0);
-	}
-	return 0;
+	return load(r, id, d, 0);
 }
 
 json_t *api_doc_json(api_req *r, const char *id)
@@ -659,8 +661,7 @@ int api_documents_events(api_req *r)
 		json_array_append_new(list, e);
 	}
 	sqlite3_finalize(st);
-	return api_reply(r, 200, list, json_pack("{s:i,s:b,s:n}", "count", (int)json_array_size(list), "hasMore", 0,
-		"nextCursor"));
+	return api_reply_list(r, list);
 }
 
 int api_documents_complete(api_req *r)

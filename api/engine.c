@@ -124,19 +124,6 @@ missing:
 	return NULL;
 }
 
-void api_engine_free(api_engine *e)
-{
-	if (!e)
-		return;
-	if (e->seal)
-		e->signcore_signer_free(e->seal);
-	e->signcore_ctx_free(e->ctx);
-	dlclose(e->handle);
-	if (e == engine)
-		engine = NULL;
-	free(e);
-}
-
 static const char *msg(api_engine *e, int code)
 {
 	const char *m = e->signcore_ctx_last_error(e->ctx);

@@ -216,6 +216,12 @@ int api_reply(api_req *r, int status, json_t *data, json_t *meta)
 	return 0;
 }
 
+int api_reply_list(api_req *r, json_t *list)
+{
+	return api_reply(r, 200, list, json_pack("{s:i,s:b,s:n}", "count", (int)json_array_size(list), "hasMore", 0,
+		"nextCursor"));
+}
+
 int api_fail(api_req *r, int status, const char *code, const char *fmt, ...)
 {
 	char msg[1024];

@@ -330,11 +330,7 @@ int api_recipients_list(api_req *r)
 	api_doc d;
 	if (load_draft(r, &d, 0))
 		return -1;
-	{
-		json_t *list = api_recipients_json(r, d.id, d.status);
-		return api_reply(r, 200, list, json_pack("{s:i,s:b,s:n}", "count", (int)json_array_size(list), "hasMore", 0,
-			"nextCursor"));
-	}
+	return api_reply_list(r, api_recipients_json(r, d.id, d.status));
 }
 
 static json_t *recipient_by_id(api_req *r, const char *doc_id, const char *rid, const char *status)
@@ -417,17 +413,23 @@ done:
 	return rc;
 }
 
-int api_recipients_delete(api_req *r)
+/* DELETE of a recipient (its fields go with it) or a field of a draft. */
+static int delete_part(api_req *r, const char *count_sql, const char *delete_sql, const char *noun)
 {
 	api_doc d;
 	if (load_draft(r, &d, 1))
 		return -1;
-	if (!api_db_int(r->db, 0, "SELECT count(*) FROM recipients WHERE document_id = ? AND id = ?", "ss", d.id,
-		r->params[1]))
-		return api_fail(r, 404, "not_found", "document %s has no recipient %s", d.id, r->params[1]);
-	api_db_run(r->db, "DELETE FROM recipients WHERE id = ?", "s", r->params[1]);
+	if (!api_db_int(r->db, 0, count_sql, "ss", d.id, r->params[1]))
+		return api_fail(r, 404, "not_found", "document %s has no %s %s", d.id, noun, r->params[1]);
+	api_db_run(r->db, delete_sql, "s", r->params[1]);
 	api_db_run(r->db, "UPDATE documents SET updated_at = ? WHERE id = ?", "is", api_now(), d.id);
 	return api_reply(r, 200, json_pack("{s:s,s:b}", "id", r->params[1], "deleted", 1), NULL);
+}
+
+int api_recipients_delete(api_req *r)
+{
+	return delete_part(r, "SELECT count(*) FROM recipients WHERE document_id = ? AND id = ?",
+		"DELETE FROM recipients WHERE id = ?", "recipient");
 }
 
 int api_fields_list(api_req *r)
@@ -435,11 +437,7 @@ int api_fields_list(api_req *r)
 	api_doc d;
 	if (load_draft(r, &d, 0))
 		return -1;
-	{
-		json_t *list = api_fields_json(r, d.id, NULL, 1);
-		return api_reply(r, 200, list, json_pack("{s:i,s:b,s:n}", "count", (int)json_array_size(list), "hasMore", 0,
-			"nextCursor"));
-	}
+	return api_reply_list(r, api_fields_json(r, d.id, NULL, 1));
 }
 
 static json_t *field_by_id(api_req *r, const char *doc_id, const char *fid)
@@ -539,13 +537,6 @@ done:
 
 int api_fields_delete(api_req *r)
 {
-	api_doc d;
-	if (load_draft(r, &d, 1))
-		return -1;
-	if (!api_db_int(r->db, 0, "SELECT count(*) FROM fields WHERE document_id = ? AND id = ?", "ss", d.id,
-		r->params[1]))
-		return api_fail(r, 404, "not_found", "document %s has no field %s", d.id, r->params[1]);
-	api_db_run(r->db, "DELETE FROM fields WHERE id = ?", "s", r->params[1]);
-	api_db_run(r->db, "UPDATE documents SET updated_at = ? WHERE id = ?", "is", api_now(), d.id);
-	return api_reply(r, 200, json_pack("{s:s,s:b}", "id", r->params[1], "deleted", 1), NULL);
+	return delete_part(r, "SELECT count(*) FROM fields WHERE document_id = ? AND id = ?",
+		"DELETE FROM fields WHERE id = ?", "field");
 }

@@ -82,13 +82,6 @@ long long api_now(void)
 	return (long long)time(NULL);
 }
 
-long long api_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void api_time_str(char *out, long long t)
 {
 	time_t tt = (time_t)t;

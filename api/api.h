@@ -40,6 +40,12 @@ void api_b64url(char *out, const unsigned char *in, size_t n);
 /* Standard base64 decoding (whitespace ignored); NULL on bad input. */
 unsigned char *api_b64decode(const char *in, size_t len, size_t *outlen);
 
+/* The one-time code in an outbox e-mail: the stored body holds
+ * API_OTP_PLACEHOLDER, the code is kept sealed with the server secret. */
+#define API_OTP_PLACEHOLDER "{{one-time code}}"
+int api_otp_seal(const char *dir, const char *msg_id, const char *code, char out[13]);
+int api_otp_unseal(const char *dir, const char *msg_id, const char *sealed, char out[7]);
+
 /* ------------------------------------------------------------ configuration (conf.c) */
 
 enum { API_PLAN_FREE, API_PLAN_STARTER, API_PLAN_GROWTH, API_PLAN_ENTERPRISE, API_PLAN_COUNT };

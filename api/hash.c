@@ -11,6 +11,7 @@
 #include "api.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -275,4 +276,44 @@ unsigned char *api_b64decode(const char *in, size_t len, size_t *outlen)
 	}
 	*outlen = o;
 	return out;
+}
+
+/* The one-time code of an e-mail waiting in the outbox, sealed so that the
+ * database alone does not give it away: XOR with HMAC(secret, "otp-mail:" ID),
+ * in hex. Sealing twice opens. */
+int api_otp_seal(const char *dir, const char *msg_id, const char *code, char out[13])
+{
+	unsigned char key[32], mac[32];
+	char msg[64];
+	size_t i;
+
+	if (strlen(code) != 6 || api_secret(dir, key))
+		return -1;
+	snprintf(msg, sizeof msg, "otp-mail:%s", msg_id);
+	api_hmac_sha256(key, sizeof key, msg, strlen(msg), mac);
+	for (i = 0; i < 6; i++)
+		snprintf(out + 2 * i, 3, "%02x", (unsigned char)code[i] ^ mac[i]);
+	return 0;
+}
+
+int api_otp_unseal(const char *dir, const char *msg_id, const char *sealed, char out[7])
+{
+	unsigned char key[32], mac[32];
+	char msg[64];
+	size_t i;
+
+	if (strlen(sealed) != 12 || api_secret(dir, key))
+		return -1;
+	snprintf(msg, sizeof msg, "otp-mail:%s", msg_id);
+	api_hmac_sha256(key, sizeof key, msg, strlen(msg), mac);
+	for (i = 0; i < 6; i++) {
+		unsigned v;
+		if (sscanf(sealed + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (char)(v ^ mac[i]);
+		if (out[i] < '0' || out[i] > '9')
+			return -1;
+	}
+	out[6] = 0;
+	return 0;
 }

@@ -141,13 +141,15 @@ static void doc_info_clear(doc_info *d)
 }
 
 static int outbox_add(api_req *r, const char *account, long long test, const char *kind, const char *doc_id,
-	const char *rid, const char *to, const char *subject, mail *m)
+	const char *rid, const char *to, const char *subject, mail *m, char *id_out)
 {
 	char id[40];
 	long long now = api_now();
 
 	if (api_new_id(id, sizeof id, "msg_"))
 		return -1;
+	if (id_out)
+		memcpy(id_out, id, sizeof id);
 	return api_db_run(r->db, "INSERT INTO outbox (id, account_id, test, kind, document_id, recipient_id, to_addr,"
 		" subject, body_text, body_html, status, next_at, created_at, give_up_at) VALUES"
 		" (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)", "ssisssssssiii", id, account, test, kind, doc_id,
@@ -207,7 +209,7 @@ static int send_link(api_req *r, const char *doc_id, const doc_info *d, const re
 		snprintf(line, sizeof line, "This link is personal; do not forward this e-mail.");
 	mail_end(&m, r, line);
 	rc_ = outbox_add(r, d->account, d->test, reminder ? "reminder" : "invitation", doc_id, rc->id, rc->email,
-		subject, &m);
+		subject, &m, NULL);
 	mail_free(&m);
 	free(link);
 	return rc_;
@@ -341,7 +343,7 @@ int api_notify_closed(api_req *r, const char *doc_id, const char *kind, const ch
 			mail_quote(&m, reason);
 		}
 		mail_end(&m, r, NULL);
-		rc = outbox_add(r, d.account, d.test, kind, doc_id, one.id, one.email, subject, &m);
+		rc = outbox_add(r, d.account, d.test, kind, doc_id, one.id, one.email, subject, &m, NULL);
 		mail_free(&m);
 	}
 	sqlite3_finalize(st);
@@ -351,7 +353,7 @@ int api_notify_closed(api_req *r, const char *doc_id, const char *kind, const ch
 
 int api_notify_otp(api_req *r, const char *recipient_id, const char *code, long long expires)
 {
-	char subject[300], line[1024], greeting[300], doc_id[40] = "";
+	char subject[700], line[1024], greeting[300], doc_id[40] = "", id[40];
 	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT id, email, name, role, document_id FROM recipients WHERE id = ?",
 		"s", recipient_id);
 	doc_info d;
@@ -366,17 +368,25 @@ int api_notify_otp(api_req *r, const char *recipient_id, const char *code, long 
 	sqlite3_finalize(st);
 	if (!*doc_id || doc_info_load(r, doc_id, &d))
 		return -1;
-	snprintf(subject, sizeof subject, "%s: your verification code", product(r));
+	snprintf(subject, sizeof subject, "%s: your code for \xe2\x80\x9c%s\xe2\x80\x9d", product(r), d.title);
 	snprintf(greeting, sizeof greeting, "Hello %s,", one.name);
 	mail_begin(&m, greeting);
 	snprintf(line, sizeof line, "Your code to open \xe2\x80\x9c%s\xe2\x80\x9d is:", d.title);
 	mail_para(&m, line);
-	api_buf_printf(&m.text, "    %s\n\n", code);
-	api_buf_printf(&m.html, "<p style=\"font-size: 28px; letter-spacing: 6px; font-weight: bold\">%s</p>\n", code);
+	/* the code itself is not stored in the message: the worker puts it in
+	 * at sending time from a copy sealed with the server's secret */
+	api_buf_printf(&m.text, "    %s\n\n", API_OTP_PLACEHOLDER);
+	api_buf_printf(&m.html, "<p style=\"font-size: 28px; letter-spacing: 6px; font-weight: bold\">%s</p>\n",
+		API_OTP_PLACEHOLDER);
 	snprintf(line, sizeof line, "It is valid for %lld minutes. If you did not ask for it, ignore this e-mail; nobody"
 		" from %s will ever ask you for this code.", (expires - api_now() + 59) / 60, product(r));
 	mail_end(&m, r, line);
-	rc = outbox_add(r, d.account, d.test, "otp", doc_id, recipient_id, one.email, subject, &m);
+	rc = outbox_add(r, d.account, d.test, "otp", doc_id, recipient_id, one.email, subject, &m, id);
+	if (!rc) {
+		char sealed[13];
+		api_otp_seal(r->conf->data_dir, id, code, sealed);
+		rc = api_db_run(r->db, "UPDATE outbox SET sealed = ? WHERE id = ?", "ss", sealed, id);
+	}
 	mail_free(&m);
 	doc_info_clear(&d);
 	return rc;
@@ -400,7 +410,7 @@ int api_notify_account(api_req *r, const char *account_id, long long test, const
 	mail_begin(&m, greeting);
 	mail_para(&m, text);
 	mail_end(&m, r, NULL);
-	rc = outbox_add(r, account_id, test, "account", NULL, NULL, email, subject, &m);
+	rc = outbox_add(r, account_id, test, "account", NULL, NULL, email, subject, &m, NULL);
 	mail_free(&m);
 	return rc;
 }

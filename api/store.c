@@ -122,7 +122,7 @@ static const char *const migrations[API_SCHEMA_VERSION] = {
 	" subject TEXT NOT NULL, body_text TEXT NOT NULL, body_html TEXT NOT NULL,"
 	" status TEXT NOT NULL CHECK (status IN ('pending','sending','sent','failed')),"
 	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, lease_owner TEXT, lease_until INTEGER,"
-	" error TEXT, created_at INTEGER NOT NULL, give_up_at INTEGER NOT NULL, sent_at INTEGER);"
+	" error TEXT, created_at INTEGER NOT NULL, give_up_at INTEGER NOT NULL, sent_at INTEGER, sealed TEXT);"
 	"CREATE INDEX outbox_due ON outbox(status, next_at);"
 	"CREATE INDEX documents_due ON documents(status, expires_at);",
 };

@@ -473,11 +473,13 @@ static int event_add(api_req *r, const char *id, const char *account, long long 
 	const char *doc_id, json_t *data)
 {
 	char at[32], *payload;
+	json_t *ev;
 	int rc;
 
 	api_time_str(at, api_now());
-	payload = json_dumps(json_pack("{s:s,s:s,s:s,s:o}", "id", id, "type", type, "createdAt", at, "data", data),
-		JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ev = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "type", type, "createdAt", at, "data", data);
+	payload = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(ev);
 	if (!payload)
 		return -1;
 	rc = api_db_run(r->db, "INSERT INTO webhook_events (id, account_id, test, type, document_id, created_at, payload)"

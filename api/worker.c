@@ -4,9 +4,10 @@
  *
  *   signcore-worker [--data-dir DIR] (--once | --loop) [--now TIME]
  *
- * Work is claimed row by row in a write transaction with a lease, so several
- * workers can run at once and a worker killed mid-attempt loses nothing: its
- * rows are taken over when the lease ends. A delivery is marked done only
+ * Work is claimed in small batches in a write transaction with a lease, and
+ * the lease of each row is renewed (and checked) just before its attempt, so
+ * several workers can run at once and a worker killed mid-attempt loses
+ * nothing: its rows are taken over when the lease ends. A delivery is marked done only
  * after the receiver answered 2xx; an event may therefore be attempted again
  * after a crash, and receivers de-duplicate on its id.
  *
@@ -101,6 +102,18 @@ static int claim(api_req *r, const char *select_sql, const char *table, long lon
 	return n;
 }
 
+/* Just before an attempt: extend this worker's lease on row ID of TABLE;
+ * 0 when the row is still ours. */
+static int renew(api_req *r, const char *table, const char *id, long long lease)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "UPDATE %s SET lease_until = ? WHERE id = ? AND status = '%s' AND lease_owner = ?",
+		table, !strcmp(table, "outbox") ? "sending" : "delivering");
+	if (api_db_run(r->db, sql, "iss", api_now() + lease, id, owner) || sqlite3_changes(r->db) != 1)
+		return -1;
+	return 0;
+}
+
 /* ------------------------------------------------------------ webhooks */
 
 typedef struct {
@@ -148,7 +161,7 @@ static void sign(const char *secret, long long t, const char *body, char hex[65]
 typedef struct {
 	char id[40], event_id[40], type[64], webhook_id[40], account[40];
 	char *payload, *url, *secret, *old_secret;
-	long long old_until, give_up_at, attempts, retries, test;
+	long long old_until, give_up_at, attempts, retries, test, enabled;
 } delivery;
 
 static void delivery_clear(delivery *d)
@@ -162,7 +175,7 @@ static void delivery_clear(delivery *d)
 static int delivery_load(api_req *r, const char *id, delivery *d)
 {
 	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT d.id, d.event_id, e.type, e.payload, w.url, w.secret,"
-		" w.old_secret, w.old_secret_until, d.give_up_at, d.attempts, w.id, w.test, w.account_id, d.retries"
+		" w.old_secret, w.old_secret_until, d.give_up_at, d.attempts, w.id, w.test, w.account_id, d.retries, w.enabled"
 		" FROM deliveries d"
 		" JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?", "s", id);
 	int found = 0;
@@ -183,6 +196,7 @@ static int delivery_load(api_req *r, const char *id, delivery *d)
 		d->test = sqlite3_column_int64(st, 11);
 		snprintf(d->account, sizeof d->account, "%s", api_col_text(st, 12));
 		d->retries = sqlite3_column_int64(st, 13);
+		d->enabled = sqlite3_column_int64(st, 14);
 		found = d->payload && d->url && d->secret;
 	}
 	sqlite3_finalize(st);
@@ -282,9 +296,15 @@ static int deliver_one(api_req *r, const char *id)
 	long long now, ms, since;
 	int ok;
 
-	if (delivery_load(r, id, &d)) {
+	if (delivery_load(r, id, &d) || renew(r, "deliveries", id, r->conf->wh_timeout + 30)) {
 		delivery_clear(&d);
 		return -1;
+	}
+	if (!d.enabled) {  /* disabled since it was claimed */
+		api_db_run(r->db, "UPDATE deliveries SET status = 'failed', error = 'the webhook was disabled', lease_owner = NULL,"
+			" lease_until = NULL WHERE id = ? AND lease_owner = ?", "ss", d.id, owner);
+		delivery_clear(&d);
+		return 0;
 	}
 	resp.data = malloc(RESPONSE_MAX + 1);
 	resp.len = 0;
@@ -428,6 +448,7 @@ static void bare_address(const char *from, char *out, size_t size)
 typedef struct {
 	char id[40], kind[32], to[256];
 	char *subject, *text, *html;
+	char sealed[16];
 	long long attempts, give_up_at;
 } message;
 
@@ -441,7 +462,7 @@ static void message_clear(message *m)
 static int message_load(api_req *r, const char *id, message *m)
 {
 	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT id, kind, to_addr, subject, body_text, body_html, attempts,"
-		" give_up_at FROM outbox WHERE id = ?", "s", id);
+		" give_up_at, sealed FROM outbox WHERE id = ?", "s", id);
 	int found = 0;
 
 	memset(m, 0, sizeof *m);
@@ -454,6 +475,7 @@ static int message_load(api_req *r, const char *id, message *m)
 		m->html = strdup(api_col_text(st, 5));
 		m->attempts = sqlite3_column_int64(st, 6);
 		m->give_up_at = sqlite3_column_int64(st, 7);
+		snprintf(m->sealed, sizeof m->sealed, "%s", api_col_text(st, 8) ? api_col_text(st, 8) : "");
 		found = m->subject && m->text && m->html;
 	}
 	sqlite3_finalize(st);
@@ -589,6 +611,23 @@ static int sendmail_send(api_req *r, const api_buf *msg, char *err, size_t errsz
 	return 0;
 }
 
+static int fill_code(char **body, const char *code)
+{
+	char *at = strstr(*body, API_OTP_PLACEHOLDER), *n;
+	size_t pl = strlen(API_OTP_PLACEHOLDER), len = strlen(*body);
+
+	if (!at)
+		return -1;
+	if (!(n = malloc(len - pl + 7)))
+		return -1;
+	memcpy(n, *body, (size_t)(at - *body));
+	memcpy(n + (at - *body), code, 6);
+	strcpy(n + (at - *body) + 6, at + pl);
+	free(*body);
+	*body = n;
+	return 0;
+}
+
 static int send_one(api_req *r, const char *id)
 {
 	char err[512] = "", from[300];
@@ -597,9 +636,17 @@ static int send_one(api_req *r, const char *id)
 	long long now;
 	int ok;
 
-	if (message_load(r, id, &m)) {
+	if (message_load(r, id, &m) || renew(r, "outbox", id, 90)) {
 		message_clear(&m);
 		return -1;
+	}
+	if (m.sealed[0]) {  /* the one-time code goes in only now */
+		char code[7];
+		if (api_otp_unseal(r->conf->data_dir, m.id, m.sealed, code) || fill_code(&m.text, code) ||
+			fill_code(&m.html, code)) {
+			message_clear(&m);
+			return -1;
+		}
 	}
 	if (r->conf->smtp_from)
 		snprintf(from, sizeof from, "%s", r->conf->smtp_from);
@@ -614,10 +661,10 @@ static int send_one(api_req *r, const char *id)
 			"ss", m.id, owner) == 1) {
 		if (ok)
 			api_db_run(r->db, "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, error = NULL,"
-				" lease_owner = NULL WHERE id = ?", "is", now, m.id);
+				" lease_owner = NULL, sealed = NULL WHERE id = ?", "is", now, m.id);
 		else if (now >= m.give_up_at)
 			api_db_run(r->db, "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ?,"
-				" lease_owner = NULL WHERE id = ?", "ss", err, m.id);
+				" lease_owner = NULL, sealed = NULL WHERE id = ?", "ss", err, m.id);
 		else
 			api_db_run(r->db, "UPDATE outbox SET status = 'pending', attempts = attempts + 1, error = ?, next_at = ?,"
 				" lease_owner = NULL WHERE id = ?", "sis", err, now + backoff(r->conf, m.attempts + 1), m.id);

@@ -1294,6 +1294,19 @@ def t_retry():
     check(r.data and r.data["enabled"] is True, "giving up one delivery does not disable the webhook")
     check(deliveries(wid, query="?status=failed") and
           [x["id"] for x in deliveries(wid, query="?status=failed")] == [t4.get("id")], "status=failed lists it")
+
+    # pruning: log_max per webhook, then log_days
+    with RX.lock:
+        RX.always = None
+    before = [x["id"] for x in deliveries(wid, query="?limit=100")]
+    write_conf(webhooks={"log_max": 3})
+    worker(what="retry: prune to log_max")
+    after = [x["id"] for x in deliveries(wid, query="?limit=100")]
+    check(len(before) > 3 and after == before[:3], "log_max 3 keeps the newest 3 deliveries: %d → %r" %
+          (len(before), after))
+    write_conf(webhooks={"log_days": 1})
+    worker(what="retry: prune by age", now=time.time() + 3 * 86400)
+    check(deliveries(wid, query="?limit=100") == [], "log_days 1: deliveries older than a day are pruned")
     g.done()
 
 

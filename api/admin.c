@@ -3,9 +3,10 @@
  *
  *   signcore-admin [--data-dir DIR] init
  *   signcore-admin [--data-dir DIR] migrate
- *   signcore-admin [--data-dir DIR] account create NAME [--plan free|starter|growth|enterprise]
+ *   signcore-admin [--data-dir DIR] account create NAME [--plan free|starter|growth|enterprise] [--email ADDR]
  *   signcore-admin [--data-dir DIR] account list
  *   signcore-admin [--data-dir DIR] account plan ID PLAN
+ *   signcore-admin [--data-dir DIR] account email ID ADDR
  *   signcore-admin [--data-dir DIR] key create --account ID [--test]
  *   signcore-admin [--data-dir DIR] key list [--account ID]
  *   signcore-admin [--data-dir DIR] key revoke KEY_ID
@@ -31,10 +32,13 @@ static int usage(void)
 		"usage: signcore-admin [--data-dir DIR] COMMAND\n"
 		"  init                                   create the database, secret and a development seal\n"
 		"  migrate                                bring the database schema up to date\n"
-		"  account create NAME [--plan PLAN]      print the new account's id (plans: free, starter,\n"
-		"                                         growth, enterprise; default starter)\n"
+		"  account create NAME [--plan PLAN] [--email ADDR]\n"
+		"                                         print the new account's id (plans: free, starter,\n"
+		"                                         growth, enterprise; default starter); ADDR gets\n"
+		"                                         notices such as a disabled webhook\n"
 		"  account list\n"
 		"  account plan ID PLAN                   change an account's plan\n"
+		"  account email ID ADDR                  change the account's notice address\n"
 		"  key create --account ID [--test]       print a new API key (shown only this once)\n"
 		"  key list [--account ID]\n"
 		"  key revoke KEY_ID\n"
@@ -238,7 +242,7 @@ static int has(int argc, char **argv, const char *name)
 static int cmd_account(sqlite3 *db, int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[0], "create")) {
-		const char *plan = opt(argc, argv, "--plan");
+		const char *plan = opt(argc, argv, "--plan"), *email = opt(argc, argv, "--email");
 		char id[40];
 		if (!plan)
 			plan = "starter";
@@ -246,17 +250,21 @@ static int cmd_account(sqlite3 *db, int argc, char **argv)
 			return die("unknown plan \"%s\": free, starter, growth or enterprise", plan);
 		if (!*argv[1] || argv[1][0] == '-')
 			return die("account create needs a NAME%s", "");
+		if (email && (!strchr(email, '@') || strpbrk(email, " \t\r\n<>,")))
+			return die("\"%s\" is not an e-mail address", email);
 		api_new_id(id, sizeof id, "acc_");
-		if (api_db_run(db, "INSERT INTO accounts (id, name, plan, created_at) VALUES (?, ?, ?, ?)", "sssi", id,
-			argv[1], plan, api_now()))
+		if (api_db_run(db, "INSERT INTO accounts (id, name, plan, created_at, email) VALUES (?, ?, ?, ?, ?)", "sssis",
+			id, argv[1], plan, api_now(), email))
 			return die("database: %s", sqlite3_errmsg(db));
 		printf("%s\n", id);
 		return 0;
 	}
 	if (argc >= 1 && !strcmp(argv[0], "list")) {
-		sqlite3_stmt *st = api_db_prepare(db, "SELECT id, plan, name FROM accounts ORDER BY created_at", NULL);
+		sqlite3_stmt *st = api_db_prepare(db, "SELECT id, plan, name, coalesce(email, '-') FROM accounts"
+			" ORDER BY created_at", NULL);
 		while (st && sqlite3_step(st) == SQLITE_ROW)
-			printf("%s\t%s\t%s\n", api_col_text(st, 0), api_col_text(st, 1), api_col_text(st, 2));
+			printf("%s\t%s\t%s\t%s\n", api_col_text(st, 0), api_col_text(st, 1), api_col_text(st, 2),
+				api_col_text(st, 3));
 		sqlite3_finalize(st);
 		return 0;
 	}
@@ -264,6 +272,14 @@ static int cmd_account(sqlite3 *db, int argc, char **argv)
 		if (api_plan_from_name(argv[2]) < 0)
 			return die("unknown plan \"%s\": free, starter, growth or enterprise", argv[2]);
 		api_db_run(db, "UPDATE accounts SET plan = ? WHERE id = ?", "ss", argv[2], argv[1]);
+		if (sqlite3_changes(db) != 1)
+			return die("no account %s", argv[1]);
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[0], "email")) {
+		if (!strchr(argv[2], '@') || strpbrk(argv[2], " \t\r\n<>,"))
+			return die("\"%s\" is not an e-mail address", argv[2]);
+		api_db_run(db, "UPDATE accounts SET email = ? WHERE id = ?", "ss", argv[2], argv[1]);
 		if (sqlite3_changes(db) != 1)
 			return die("no account %s", argv[1]);
 		return 0;

@@ -64,6 +64,15 @@ typedef struct {
 	long long max_pages;       /* [limits] max_pages */
 	long long upload_ttl;      /* [limits] upload_url_ttl (seconds) */
 	long long signing_ttl;     /* [limits] signing_link_ttl (seconds) */
+	char *product_name;        /* [server] product_name: in e-mails */
+	/* [webhooks] (seconds unless said) */
+	long long wh_timeout, wh_retry_base, wh_retry_cap, wh_jitter /* percent */, wh_give_up, wh_disable_after,
+		wh_secret_grace, wh_log_days, wh_log_max /* deliveries kept per webhook */;
+	/* [smtp]: url (smtp:// or smtps://) or sendmail (a program run with -t -i) */
+	char *smtp_url, *smtp_from, *smtp_username, *smtp_password_file, *sendmail;
+	/* [otp] */
+	long long otp_ttl, otp_attempts, otp_lock, otp_resend, otp_per_hour;
+	long long worker_interval; /* [worker] interval: seconds between --loop passes */
 } api_conf;
 
 const char *api_plan_name(int plan);
@@ -78,7 +87,7 @@ char *api_path(const char *dir, const char *name);
 
 /* ------------------------------------------------------------ storage (store.c) */
 
-#define API_SCHEMA_VERSION 1
+#define API_SCHEMA_VERSION 2
 
 /* Open DIR/signcore.db; CREATE makes and migrates it (init). */
 int api_db_open(sqlite3 **db, const char *dir, int create, char *err, size_t errsz);
@@ -105,6 +114,8 @@ unsigned char *api_read_file(const char *path, size_t *len);
 /* The server's secret (DIR/secret, 32 random bytes, made by init). */
 int api_secret(const char *dir, unsigned char key[32]);
 
+/* Unix seconds; api_fixed_now, when set, replaces the clock (signcore-worker --now). */
+extern long long api_fixed_now;
 long long api_now(void);
 /* RFC 3339 UTC ("2026-11-21T10:00:00Z"); OUT holds 21 bytes. */
 void api_time_str(char *out, long long t);
@@ -124,6 +135,23 @@ typedef struct {
 /* Count one request of KEY_ID at NOW (Unix seconds) against LIMIT per
  * rolling 60 s; -1 when the state file cannot be used. */
 int api_rate_take(const char *dir, const char *key_id, long long limit, long long now, api_rate *out);
+
+/* ------------------------------------------------------------ webhook URLs (net.c) */
+
+struct sockaddr;
+
+typedef struct {
+	int https;
+	char host[256];
+	int port;
+} api_url;
+
+int api_url_parse(const char *url, api_url *u);
+/* May a webhook of this mode use URL? Live: https and no private, loopback
+ * or reserved address; test: also http to a loopback address. */
+int api_url_check(const char *url, int test, char *err, size_t errsz);
+int api_addr_forbidden(const struct sockaddr *sa);
+int api_addr_loopback(const struct sockaddr *sa);
 
 /* ------------------------------------------------------------ HTTP (http.c) */
 
@@ -171,6 +199,8 @@ typedef struct api_req {
 	long long key_last_used;
 	int plan;
 	int test;
+	const char *base_url;     /* public base URL, when not from the request (the worker) */
+	int system;               /* the worker: events are the system's own */
 } api_req;
 
 const char *api_env(api_req *r, const char *name);
@@ -184,6 +214,10 @@ int api_reply(api_req *r, int status, json_t *data, json_t *meta);
 /* Answer {"error": {code, message, requestId}}; returns -1. */
 int api_fail(api_req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* ?limit= (1..100, default 20) and ?cursor= of a paginated list; -1 after 400. */
+int api_page_args(api_req *r, long long *limit, long long *cursor);
+/* The meta of a page of COUNT items; LAST is the sequence number of the last. */
+json_t *api_page_meta(size_t count, int more, long long last);
 /* Answer a whole (unpaginated) list: meta count, no more pages. */
 int api_reply_list(api_req *r, json_t *list);
 /* Answer with raw bytes of TYPE. */
@@ -256,6 +290,41 @@ int api_signing_submit(api_req *r);
 int api_signing_decline(api_req *r);
 int api_signing_approve(api_req *r);
 int api_signing_reject(api_req *r);
+
+int api_webhooks_create(api_req *r);
+int api_webhooks_list(api_req *r);
+int api_webhooks_get(api_req *r);
+int api_webhooks_patch(api_req *r);
+int api_webhooks_delete(api_req *r);
+int api_webhooks_rotate(api_req *r);
+int api_webhooks_deliveries(api_req *r);
+int api_webhooks_redeliver(api_req *r);
+int api_webhooks_test(api_req *r);
+/* Is TYPE an event webhooks can receive? */
+int api_event_is_public(const char *type);
+/* Queue event EVENT_ID of document DOC_ID for the account's webhooks that
+ * want it (inside the caller's transaction). */
+int api_webhook_emit(api_req *r, const char *doc_id, const char *event_id, const char *type, const char *recipient);
+
+int api_signing_otp(api_req *r);
+int api_signing_otp_verify(api_req *r);
+int api_signing_download(api_req *r);
+
+/* ------------------------------------------------------------ e-mail (notify.c) */
+
+/* Queue the invitation of every recipient whose turn it is and who has not
+ * been invited yet (inside the caller's transaction). */
+int api_notify_turn(api_req *r, const char *doc_id);
+/* Queue a reminder to each recipient whose turn it is and who has not acted;
+ * records signer.reminded. The e-mail addresses reminded; NULL on failure. */
+json_t *api_notify_remind(api_req *r, const char *doc_id);
+/* Queue a notice (KIND completed, declined, voided) to the recipients:
+ * completed goes to all, the others to those already invited. */
+int api_notify_closed(api_req *r, const char *doc_id, const char *kind, const char *reason);
+/* Queue the one-time code CODE for RECIPIENT_ID. */
+int api_notify_otp(api_req *r, const char *recipient_id, const char *code, long long expires);
+/* Queue a message to the account's address, if it has one. */
+int api_notify_account(api_req *r, const char *account_id, long long test, const char *subject, const char *text);
 
 /* Append an event to a document's hash-chained log (inside the caller's
  * transaction). RECIPIENT may be NULL. */

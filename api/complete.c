@@ -38,7 +38,7 @@ static json_t *event_new(api_req *r, const char *type, const char *recipient, co
 
 	api_time_str(at, api_now());
 	ev = json_pack("{s:s,s:s,s:s}", "at", at, "type", type, "prev_sha256", prev);
-	if (!strcmp(type, "document.expired") || !strcmp(type, "document.completed"))
+	if (r->system || !strcmp(type, "document.expired") || !strcmp(type, "document.completed"))
 		json_object_set_new(ev, "actor", json_string("system"));
 	else if (r->key_id[0])
 		json_object_set_new(ev, "actor", json_string("api"));
@@ -57,15 +57,15 @@ static json_t *event_new(api_req *r, const char *type, const char *recipient, co
 	return ev;
 }
 
-static int event_store(api_req *r, const char *doc_id, json_t *ev)
+static int event_store(api_req *r, const char *doc_id, json_t *ev, char id[40])
 {
-	char *body = canonical(ev), hash[65], id[40];
+	char *body = canonical(ev), hash[65];
 	int rc;
 
 	if (!body)
 		return -1;
 	api_sha256_hex(body, strlen(body), hash);
-	api_new_id(id, sizeof id, "evt_");
+	api_new_id(id, 40, "evt_");
 	rc = api_db_run(r->db, "INSERT INTO events (id, document_id, type, at, recipient_id, body, hash) VALUES"
 		" (?, ?, ?, ?, ?, ?, ?)", "sssisss", id, doc_id, json_string_value(json_object_get(ev, "type")), api_now(),
 		json_string_value(json_object_get(ev, "recipient")), body, hash);
@@ -75,15 +75,15 @@ static int event_store(api_req *r, const char *doc_id, json_t *ev)
 
 int api_event(api_req *r, const char *doc_id, const char *type, const char *recipient, const char *reason)
 {
-	char prev[65];
+	char prev[65], id[40];
 	json_t *ev;
 	int rc;
 
 	last_hash(r, doc_id, prev);
 	ev = event_new(r, type, recipient, reason, prev);
-	rc = event_store(r, doc_id, ev);
+	rc = event_store(r, doc_id, ev, id);
 	json_decref(ev);
-	return rc;
+	return rc ? rc : api_webhook_emit(r, doc_id, id, type, recipient);
 }
 
 /* ------------------------------------------------------------ signing links */
@@ -118,12 +118,13 @@ json_t *api_audit_log(api_req *r, const char *doc_id)
 		json_object_set_new(log, "document", json_pack("{s:s,s:s,s:s,s:s}", "id", api_col_text(st, 0), "title",
 			api_col_text(st, 1), "original_sha256", api_col_text(st, 2), "status", api_col_text(st, 3)));
 	sqlite3_finalize(st);
-	st = api_db_prepare(r->db, "SELECT id, name, email, role, status, completed_at, ip, user_agent, signature"
-		" FROM recipients WHERE document_id = ? ORDER BY idx", "s", doc_id);
+	st = api_db_prepare(r->db, "SELECT id, name, email, role, status, completed_at, ip, user_agent, signature,"
+		" otp_verified_at FROM recipients WHERE document_id = ? ORDER BY idx", "s", doc_id);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		const char *status = api_col_text(st, 4), *sig = api_col_text(st, 8);
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", api_col_text(st, 0), "name", api_col_text(st, 1),
-			"email", api_col_text(st, 2), "role", api_col_text(st, 3), "auth", "email_link");
+			"email", api_col_text(st, 2), "role", api_col_text(st, 3), "auth",
+			sqlite3_column_int64(st, 9) ? "email_otp" : "email_link");
 		long long done = sqlite3_column_int64(st, 5);
 		if (api_col_text(st, 6))
 			json_object_set_new(o, "ip", json_string(api_col_text(st, 6)));
@@ -193,7 +194,7 @@ static json_t *completion_spec(api_req *r, const char *doc_id, int test, json_t 
 
 int api_complete(api_req *r, const char *doc_id)
 {
-	char err[1024] = "", prev[65], *spec_text = NULL, *log_text = NULL, hex[65];
+	char err[1024] = "", prev[65], *spec_text = NULL, *log_text = NULL, hex[65], evt_id[40];
 	unsigned char *pdf = NULL, *out = NULL;
 	json_t *log = NULL, *spec = NULL, *sizes = NULL, *done_ev = NULL;
 	size_t len = 0, out_len = 0;
@@ -243,10 +244,12 @@ int api_complete(api_req *r, const char *doc_id)
 			goto failed;
 		}
 	}
-	if (event_store(r, d.id, done_ev) ||
+	if (event_store(r, d.id, done_ev, evt_id) ||
 		api_db_run(r->db, "UPDATE documents SET status = 'completed', signed_sha256 = ?, completed_at = ?,"
-			" updated_at = ?, error = NULL, attempts = attempts + 1 WHERE id = ?", "siis", hex, api_now(), api_now(),
-			d.id)) {
+			" updated_at = ?, error = NULL, attempts = attempts + 1, next_reminder_at = NULL WHERE id = ?", "siis", hex,
+			api_now(), api_now(), d.id) ||
+		api_webhook_emit(r, d.id, evt_id, "document.completed", NULL) ||
+		api_notify_closed(r, d.id, "completed", NULL)) {
 		snprintf(err, sizeof err, "database: %s", sqlite3_errmsg(r->db));
 		api_db_exec(r->db, "ROLLBACK");
 		goto failed;

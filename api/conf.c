@@ -6,10 +6,14 @@
  *             trust (PEM files, likewise), reason
  *   [limits]  max_upload_bytes, max_json_bytes, max_pages, upload_url_ttl,
  *             signing_link_ttl, <plan>_rate_per_minute, <plan>_documents_per_month
+ *   [webhooks] timeout, retry_base, retry_cap, jitter, give_up_after,
+ *             disable_after, secret_grace, log_days, log_max
+ *   [smtp]    url, sendmail, from, username, password_file
+ *   [otp]     ttl, attempts, lock, resend_interval, max_per_hour
+ *   [worker]  interval
  *
- * Sections the API does not read ([smtp], [webhooks], ...) are left to the
- * programs that do; an unknown key in a section read here is an error, so
- * a typo does not silently fall back to a default.
+ * An unknown section or key is an error naming its line, so a typo does not
+ * silently fall back to a default.
  *
  * SPDX-License-Identifier: AGPL-3.0-or-later
  */
@@ -135,6 +139,63 @@ static void defaults(api_conf *c)
 	c->max_pages = 2000;
 	c->upload_ttl = 15 * 60;
 	c->signing_ttl = 30 * 24 * 3600;
+	c->wh_timeout = 10;
+	c->wh_retry_base = 60;
+	c->wh_retry_cap = 6 * 3600;
+	c->wh_jitter = 20;
+	c->wh_give_up = 3 * 24 * 3600;
+	c->wh_disable_after = 3 * 24 * 3600;
+	c->wh_secret_grace = 24 * 3600;
+	c->wh_log_days = 30;
+	c->wh_log_max = 1000;
+	c->otp_ttl = 600;
+	c->otp_attempts = 5;
+	c->otp_lock = 3600;
+	c->otp_resend = 60;
+	c->otp_per_hour = 5;
+	c->worker_interval = 5;
+}
+
+typedef struct {
+	const char *section, *name;
+	size_t off;
+	long long min, max;
+} num_key;
+
+static const num_key num_keys[] = {
+	{ "webhooks", "timeout", offsetof(api_conf, wh_timeout), 1, 300 },
+	{ "webhooks", "retry_base", offsetof(api_conf, wh_retry_base), 1, 86400 },
+	{ "webhooks", "retry_cap", offsetof(api_conf, wh_retry_cap), 1, 7 * 86400 },
+	{ "webhooks", "jitter", offsetof(api_conf, wh_jitter), 0, 50 },
+	{ "webhooks", "give_up_after", offsetof(api_conf, wh_give_up), 1, 30 * 86400 },
+	{ "webhooks", "disable_after", offsetof(api_conf, wh_disable_after), 1, 30 * 86400 },
+	{ "webhooks", "secret_grace", offsetof(api_conf, wh_secret_grace), 0, 7 * 86400 },
+	{ "webhooks", "log_days", offsetof(api_conf, wh_log_days), 1, 3650 },
+	{ "webhooks", "log_max", offsetof(api_conf, wh_log_max), 10, 1000000 },
+	{ "otp", "ttl", offsetof(api_conf, otp_ttl), 1, 86400 },
+	{ "otp", "attempts", offsetof(api_conf, otp_attempts), 1, 20 },
+	{ "otp", "lock", offsetof(api_conf, otp_lock), 1, 7 * 86400 },
+	{ "otp", "resend_interval", offsetof(api_conf, otp_resend), 0, 3600 },
+	{ "otp", "max_per_hour", offsetof(api_conf, otp_per_hour), 1, 100 },
+	{ "worker", "interval", offsetof(api_conf, worker_interval), 1, 3600 },
+};
+
+/* A numeric key of SECTION: 0 set, -1 unknown, -2 out of range. */
+static int num_key_set(api_conf *c, const char *section, const char *k, const char *v, long long *lo, long long *hi)
+{
+	size_t i;
+	for (i = 0; i < sizeof num_keys / sizeof num_keys[0]; i++) {
+		long long *slot = (long long *)((char *)c + num_keys[i].off), n;
+		if (strcmp(section, num_keys[i].section) || strcmp(k, num_keys[i].name))
+			continue;
+		*lo = num_keys[i].min;
+		*hi = num_keys[i].max;
+		if (set_num(&n, v, num_keys[i].min) || n > num_keys[i].max)
+			return -2;
+		*slot = n;
+		return 0;
+	}
+	return -1;
 }
 
 static int limit_key(api_conf *c, const char *k, const char *v)
@@ -212,6 +273,8 @@ int api_conf_load(api_conf *c, const char *dir, char *err, size_t errsz)
 				rc = set_str(&c->library, v);
 			else if (!strcmp(k, "font_dir"))
 				rc = set_str(&c->font_dir, v);
+			else if (!strcmp(k, "product_name"))
+				rc = set_str(&c->product_name, v);
 			else
 				rc = -1;
 		} else if (!strcmp(section, "seal")) {
@@ -240,8 +303,36 @@ int api_conf_load(api_conf *c, const char *dir, char *err, size_t errsz)
 				rc = conf_err(err, errsz, "%s:%d: [limits] %s: \"%s\" is not a valid number", path, lineno, k, v);
 				break;
 			}
-		} else
-			continue;
+		} else if (!strcmp(section, "smtp")) {
+			if (!strcmp(k, "url")) {
+				if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8)) {
+					rc = conf_err(err, errsz, "%s:%d: [smtp] url must start with smtp:// or smtps://", path, lineno);
+					break;
+				}
+				rc = set_str(&c->smtp_url, v);
+			} else if (!strcmp(k, "sendmail"))
+				rc = set_str(&c->sendmail, v);
+			else if (!strcmp(k, "from"))
+				rc = set_str(&c->smtp_from, v);
+			else if (!strcmp(k, "username"))
+				rc = set_str(&c->smtp_username, v);
+			else if (!strcmp(k, "password_file"))
+				rc = set_str(&c->smtp_password_file, v);
+			else
+				rc = -1;
+		} else if (!strcmp(section, "webhooks") || !strcmp(section, "otp") || !strcmp(section, "worker")) {
+			long long lo = 0, hi = 0;
+			rc = num_key_set(c, section, k, v, &lo, &hi);
+			if (rc == -2) {
+				rc = conf_err(err, errsz, "%s:%d: [%s] %s must be a number from %lld to %lld, not \"%s\"", path,
+					lineno, section, k, lo, hi, v);
+				break;
+			}
+		} else {
+			rc = *section ? conf_err(err, errsz, "%s:%d: unknown section [%s]", path, lineno, section) :
+				conf_err(err, errsz, "%s:%d: \"%s\" is outside a [section]", path, lineno, k);
+			break;
+		}
 		if (rc)
 			rc = conf_err(err, errsz, "%s:%d: unknown key \"%s\" in [%s]", path, lineno, k, section);
 	}
@@ -262,6 +353,12 @@ void api_conf_free(api_conf *c)
 	free(c->seal_password_file);
 	free(c->seal_level);
 	free(c->seal_reason);
+	free(c->product_name);
+	free(c->smtp_url);
+	free(c->smtp_from);
+	free(c->smtp_username);
+	free(c->smtp_password_file);
+	free(c->sendmail);
 	for (i = 0; i < c->tsa_count; i++)
 		free(c->tsa[i]);
 	free(c->tsa);

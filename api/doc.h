@@ -26,6 +26,7 @@ typedef struct {
 	const char *name;
 	const char *role;
 	int order;
+	int otp;           /* 1 the recipient verifies a code sent by e-mail; -1 unchanged (PATCH) */
 } api_recipient_in;
 
 typedef struct {

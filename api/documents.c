@@ -22,6 +22,8 @@ const char *api_base_url(api_req *r)
 	static char buf[512];
 	const char *host, *https;
 
+	if (r->base_url)
+		return r->base_url;
 	if (r->conf->base_url)
 		return r->conf->base_url;
 	host = api_env(r, "HTTP_HOST");
@@ -125,7 +127,7 @@ json_t *api_doc_json(api_req *r, const char *id)
 {
 	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT id, title, status, signing_order, message, expires_at, test,"
 		" pages, original_sha256, signed_sha256, error, void_reason, created_at, updated_at, sent_at, completed_at,"
-		" upload_id, page_sizes FROM documents WHERE id = ?", "s", id);
+		" upload_id, page_sizes, reminder_days, next_reminder_at FROM documents WHERE id = ?", "s", id);
 	json_t *o = NULL;
 
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -142,6 +144,10 @@ json_t *api_doc_json(api_req *r, const char *id)
 		json_object_set_new(o, "updatedAt", api_time_json(sqlite3_column_int64(st, 13)));
 		json_object_set_new(o, "sentAt", api_time_json(sqlite3_column_int64(st, 14)));
 		json_object_set_new(o, "completedAt", api_time_json(sqlite3_column_int64(st, 15)));
+		json_object_set_new(o, "reminderDays", sqlite3_column_int(st, 18) > 0 ?
+			json_integer(sqlite3_column_int(st, 18)) : json_null());
+		json_object_set_new(o, "nextReminderAt", api_time_json(!strcmp(status, "pending") ?
+			sqlite3_column_int64(st, 19) : 0));
 		json_object_set_new(o, "recipients", api_recipients_json(r, id, status));
 		json_object_set_new(o, "fields", api_fields_json(r, id, NULL, !strcmp(status, "completed") ||
 			!strcmp(status, "completing")));
@@ -167,23 +173,30 @@ static int do_send(api_req *r, const char *doc_id)
 	long long exp = api_db_int(r->db, 0, "SELECT expires_at FROM documents WHERE id = ?", "s", doc_id);
 	long long link = exp > 0 ? exp : now + r->conf->signing_ttl;
 
-	if (api_db_run(r->db, "UPDATE documents SET status = 'pending', sent_at = ?, updated_at = ? WHERE id = ?",
-			"iis", now, now, doc_id) ||
+	/* links in e-mails the worker sends later use the address this request came to */
+	if (api_db_run(r->db, "UPDATE documents SET status = 'pending', sent_at = ?, updated_at = ?, base_url = ?,"
+			" next_reminder_at = CASE WHEN reminder_days > 0 THEN ? + reminder_days * 86400 END WHERE id = ?",
+			"iisis", now, now, api_base_url(r), now, doc_id) ||
 		api_db_run(r->db, "UPDATE recipients SET status = 'sent', token_expires = ? WHERE document_id = ?", "is",
 			link, doc_id) ||
-		api_event(r, doc_id, "document.sent", NULL, NULL))
+		api_event(r, doc_id, "document.sent", NULL, NULL) || api_notify_turn(r, doc_id))
 		return api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
 	return 0;
 }
 
 static const char *const create_keys[] = { "title", "storageKey", "recipients", "fields", "signingOrder",
-	"expiresAt", "message", "draft", NULL };
+	"expiresAt", "message", "draft", "reminderDays", NULL };
 
 static int parse_common(api_req *r, json_t *body, const char **title, const char **order, const char **message,
-	long long *expires)
+	long long *expires, long long *reminder)
 {
 	json_t *v;
 
+	if ((v = json_object_get(body, "reminderDays"))) {
+		if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 30))
+			return api_fail(r, 400, "invalid_field", "reminderDays must be an integer from 1 to 30, or null (off)");
+		*reminder = json_is_null(v) ? 0 : json_integer_value(v);
+	}
 	if ((v = json_object_get(body, "title"))) {
 		if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > 500)
 			return api_fail(r, 400, "invalid_field", "title must be a non-empty string of at most 500 bytes");
@@ -214,7 +227,7 @@ int api_documents_create(api_req *r)
 	const char *title = NULL, *order = "parallel", *message = NULL, *key;
 	json_t *body, *recips, *fields, *v, *sizes = NULL, *stored = json_array();
 	char *sizes_text = NULL;
-	long long expires = 0, quota;
+	long long expires = 0, quota, reminder = 0;
 	char id[40], month[8], sha[65] = "";
 	size_t i;
 	int draft = 0, pages = 0, rc = -1;
@@ -224,7 +237,8 @@ int api_documents_create(api_req *r)
 
 	if (!(body = api_body_json(r)))
 		goto out;
-	if (api_check_keys(r, body, NULL, create_keys) || parse_common(r, body, &title, &order, &message, &expires))
+	if (api_check_keys(r, body, NULL, create_keys) ||
+		parse_common(r, body, &title, &order, &message, &expires, &reminder))
 		goto out;
 	if (!title) {
 		api_fail(r, 400, "invalid_field", "title is required");
@@ -292,6 +306,8 @@ int api_documents_create(api_req *r)
 	}
 	if (expires <= 0)
 		api_db_run(r->db, "UPDATE documents SET expires_at = NULL WHERE id = ?", "s", id);
+	if (reminder > 0)
+		api_db_run(r->db, "UPDATE documents SET reminder_days = ? WHERE id = ?", "is", reminder, id);
 	for (i = 0; i < json_array_size(recips); i++) {
 		api_recipient_in in = { 0 };
 		char where[48], rid[40];
@@ -350,33 +366,15 @@ static const char *const statuses[] = { "draft", "pending", "completing", "compl
 
 int api_documents_list(api_req *r)
 {
-	char *limit_s = api_query(r, "limit"), *cursor_s = api_query(r, "cursor"), *status = api_query(r, "status");
-	long long limit = 20, cursor = 0, last = 0;
+	char *status = api_query(r, "status");
+	long long limit, cursor, last = 0;
 	json_t *list = json_array();
 	sqlite3_stmt *st;
 	int more = 0, rc = -1;
 	size_t n = 0;
 
-	if (limit_s) {
-		char *end;
-		limit = strtoll(limit_s, &end, 10);
-		if (*end || limit < 1 || limit > 100) {
-			api_fail(r, 400, "invalid_parameter", "limit must be from 1 to 100");
-			goto done;
-		}
-	}
-	if (cursor_s) {
-		size_t len = 0;
-		unsigned char *raw = api_b64decode(cursor_s, strlen(cursor_s), &len);
-		char buf[32];
-		if (!raw || len < 2 || len >= sizeof buf || raw[0] != 'c' ||
-			(memcpy(buf, raw + 1, len - 1), buf[len - 1] = 0, (cursor = strtoll(buf, NULL, 10)) <= 0)) {
-			free(raw);
-			api_fail(r, 400, "invalid_cursor", "cursor is not one this API returned");
-			goto done;
-		}
-		free(raw);
-	}
+	if (api_page_args(r, &limit, &cursor))
+		goto done;
 	if (status) {
 		const char *const *s;
 		for (s = statuses; *s && strcmp(*s, status); s++)
@@ -400,32 +398,20 @@ int api_documents_list(api_req *r)
 		n++;
 	}
 	sqlite3_finalize(st);
-	{
-		json_t *meta = json_pack("{s:i,s:b}", "count", (int)n, "hasMore", more);
-		if (more) {
-			char raw[32], enc[64];
-			int len = snprintf(raw, sizeof raw, "c%lld", last);
-			api_b64url(enc, (unsigned char *)raw, (size_t)len);
-			json_object_set_new(meta, "nextCursor", json_string(enc));
-		} else
-			json_object_set_new(meta, "nextCursor", json_null());
-		rc = api_reply(r, 200, list, meta);
-		list = NULL;
-	}
+	rc = api_reply(r, 200, list, api_page_meta(n, more, last));
+	list = NULL;
 done:
 	json_decref(list);
-	free(limit_s);
-	free(cursor_s);
 	free(status);
 	return rc;
 }
 
-static const char *const patch_keys[] = { "title", "signingOrder", "expiresAt", "message", NULL };
+static const char *const patch_keys[] = { "title", "signingOrder", "expiresAt", "message", "reminderDays", NULL };
 
 int api_documents_patch(api_req *r)
 {
 	const char *title = NULL, *order = NULL, *message = NULL;
-	long long expires = 0;
+	long long expires = 0, reminder = -1;
 	json_t *body;
 	api_doc d;
 	int rc = -1;
@@ -438,8 +424,12 @@ int api_documents_patch(api_req *r)
 		api_fail(r, 409, "not_draft", "document %s is %s; only drafts can be changed", d.id, d.status);
 		goto done;
 	}
-	if (api_check_keys(r, body, NULL, patch_keys) || parse_common(r, body, &title, &order, &message, &expires))
+	if (api_check_keys(r, body, NULL, patch_keys) ||
+		parse_common(r, body, &title, &order, &message, &expires, &reminder))
 		goto done;
+	if (reminder >= 0)
+		api_db_run(r->db, "UPDATE documents SET reminder_days = ? WHERE id = ?", "is", reminder > 0 ? reminder : 0,
+			d.id);
 	api_db_run(r->db, "UPDATE documents SET title = coalesce(?, title), signing_order = coalesce(?, signing_order),"
 		" message = CASE WHEN ? THEN ? ELSE message END, expires_at = CASE WHEN ? THEN ? ELSE expires_at END,"
 		" updated_at = ? WHERE id = ?", "ssisiiis", title, order, (long long)(json_object_get(body, "message") != NULL),
@@ -536,6 +526,7 @@ int api_documents_void(api_req *r)
 	api_db_run(r->db, "UPDATE documents SET status = 'voided', void_reason = ?, updated_at = ? WHERE id = ?", "sis",
 		reason, api_now(), d.id);
 	api_event(r, d.id, "document.voided", NULL, reason);
+	api_notify_closed(r, d.id, "voided", reason);
 	api_db_exec(r->db, "COMMIT");
 	rc = api_reply(r, 200, api_doc_json(r, d.id), NULL);
 out:
@@ -561,32 +552,23 @@ json_t *api_active_recipients(api_req *r, const char *doc_id, const char *order)
 
 int api_documents_remind(api_req *r)
 {
-	json_t *active, *out = json_array();
+	json_t *out;
 	api_doc d;
-	size_t i;
 
-	if (api_read_body(r, r->conf->max_json) || api_doc_load(r, r->params[0], &d)) {
-		json_decref(out);
+	if (api_read_body(r, r->conf->max_json) || api_doc_load(r, r->params[0], &d))
 		return -1;
-	}
 	api_doc_clear(&d);
-	if (strcmp(d.status, "pending")) {
-		json_decref(out);
+	if (strcmp(d.status, "pending"))
 		return api_fail(r, 409, "invalid_state", "document %s is %s; reminders go only to pending documents", d.id,
 			d.status);
+	if (api_db_exec(r->db, "BEGIN IMMEDIATE"))
+		return api_fail(r, 503, "busy", "the database is busy");
+	out = api_notify_remind(r, d.id);
+	if (!out || api_db_exec(r->db, "COMMIT")) {
+		api_db_exec(r->db, "ROLLBACK");
+		json_decref(out);
+		return api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
 	}
-	api_db_exec(r->db, "BEGIN IMMEDIATE");
-	active = api_active_recipients(r, d.id, d.signing_order);
-	for (i = 0; i < json_array_size(active); i++) {
-		const char *rid = json_string_value(json_array_get(active, i));
-		sqlite3_stmt *st = api_db_prepare(r->db, "SELECT email FROM recipients WHERE id = ?", "s", rid);
-		if (st && sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(out, json_string(api_col_text(st, 0)));
-		sqlite3_finalize(st);
-		api_event(r, d.id, "signer.reminded", rid, NULL);
-	}
-	api_db_exec(r->db, "COMMIT");
-	json_decref(active);
 	return api_reply(r, 200, json_pack("{s:s,s:o}", "id", d.id, "reminded", out), NULL);
 }
 

@@ -216,6 +216,46 @@ int api_reply(api_req *r, int status, json_t *data, json_t *meta)
 	return 0;
 }
 
+int api_page_args(api_req *r, long long *limit, long long *cursor)
+{
+	char *limit_s = api_query(r, "limit"), *cursor_s = api_query(r, "cursor");
+	int rc = 0;
+
+	*limit = 20;
+	*cursor = 0;
+	if (limit_s) {
+		char *end;
+		*limit = strtoll(limit_s, &end, 10);
+		if (*end || *limit < 1 || *limit > 100)
+			rc = api_fail(r, 400, "invalid_parameter", "limit must be from 1 to 100");
+	}
+	if (!rc && cursor_s) {
+		size_t len = 0;
+		unsigned char *raw = api_b64decode(cursor_s, strlen(cursor_s), &len);
+		char buf[32];
+		if (!raw || len < 2 || len >= sizeof buf || raw[0] != 'c' ||
+			(memcpy(buf, raw + 1, len - 1), buf[len - 1] = 0, (*cursor = strtoll(buf, NULL, 10)) <= 0))
+			rc = api_fail(r, 400, "invalid_cursor", "cursor is not one this API returned");
+		free(raw);
+	}
+	free(limit_s);
+	free(cursor_s);
+	return rc;
+}
+
+json_t *api_page_meta(size_t count, int more, long long last)
+{
+	json_t *meta = json_pack("{s:i,s:b}", "count", (int)count, "hasMore", more);
+	if (more) {
+		char raw[32], enc[64];
+		int len = snprintf(raw, sizeof raw, "c%lld", last);
+		api_b64url(enc, (unsigned char *)raw, (size_t)len);
+		json_object_set_new(meta, "nextCursor", json_string(enc));
+	} else
+		json_object_set_new(meta, "nextCursor", json_null());
+	return meta;
+}
+
 int api_reply_list(api_req *r, json_t *list)
 {
 	return api_reply(r, 200, list, json_pack("{s:i,s:b,s:n}", "count", (int)json_array_size(list), "hasMore", 0,

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const recipient_keys[] = { "email", "name", "role", "order", NULL };
+static const char *const recipient_keys[] = { "email", "name", "role", "order", "otp", NULL };
 static const char *const field_keys[] = { "type", "page", "rect", "units", "label", "required", "recipient",
 	"font", "font_size", "align", "multiline", "date_format", "time_zone", NULL };
 
@@ -64,6 +64,12 @@ int api_recipient_parse(api_req *r, json_t *o, const char *where, api_recipient_
 			return api_fail(r, 400, "invalid_field", "%s.order must be an integer from 1 to 1000", where);
 		out->order = (int)json_integer_value(v);
 	}
+	if ((v = json_object_get(o, "otp"))) {
+		if (!json_is_boolean(v))
+			return api_fail(r, 400, "invalid_field", "%s.otp must be true or false", where);
+		out->otp = json_is_true(v) ? 1 : 0;
+	} else
+		out->otp = partial ? -1 : 0;
 	return 0;
 }
 
@@ -194,13 +200,15 @@ int api_field_parse(api_req *r, json_t *o, const char *where, api_field_in *f, j
 
 json_t *api_recipient_json(api_req *r, sqlite3_stmt *st, const char *doc_status)
 {
-	/* columns: id, idx, email, name, role, ord, status, viewed_at, completed_at, reason */
+	/* columns: id, idx, email, name, role, ord, status, viewed_at, completed_at, reason, otp, otp_verified_at */
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "id", api_col_text(st, 0), "email",
 		api_col_text(st, 2), "name", api_col_text(st, 3), "role", api_col_text(st, 4), "order",
 		sqlite3_column_int(st, 5), "status", api_col_text(st, 6));
 	json_object_set_new(o, "viewedAt", api_time_json(sqlite3_column_int64(st, 7)));
 	json_object_set_new(o, "completedAt", api_time_json(sqlite3_column_int64(st, 8)));
 	json_object_set_new(o, "reason", api_col_json_str(st, 9));
+	json_object_set_new(o, "otp", json_boolean(sqlite3_column_int(st, 10)));
+	json_object_set_new(o, "otpVerifiedAt", api_time_json(sqlite3_column_int64(st, 11)));
 	if (strcmp(doc_status, "draft")) {
 		char token[128];
 		const char *base = api_base_url(r);
@@ -216,7 +224,8 @@ json_t *api_recipient_json(api_req *r, sqlite3_stmt *st, const char *doc_status)
 	return o;
 }
 
-#define RECIPIENT_COLS "id, idx, email, name, role, ord, status, viewed_at, completed_at, reason"
+#define RECIPIENT_COLS "id, idx, email, name, role, ord, status, viewed_at, completed_at, reason, otp," \
+	" otp_verified_at"
 #define FIELD_COLS "f.id, f.type, f.page, f.x, f.y, f.w, f.h, f.units, f.label, f.required, f.options, f.value," \
 	" r.email, r.id"
 
@@ -269,9 +278,9 @@ int api_recipient_insert(api_req *r, const char *doc_id, int idx, const api_reci
 {
 	char id[40];
 	api_new_id(id, sizeof id, "rcp_");
-	if (api_db_run(r->db, "INSERT INTO recipients (id, document_id, idx, email, name, role, ord, status)"
-			" VALUES (?, ?, ?, lower(?), ?, ?, ?, 'created')", "ssisssi", id, doc_id, (long long)idx, in->email,
-			in->name, in->role, (long long)(in->order ? in->order : idx + 1))) {
+	if (api_db_run(r->db, "INSERT INTO recipients (id, document_id, idx, email, name, role, ord, status, otp)"
+			" VALUES (?, ?, ?, lower(?), ?, ?, ?, 'created', ?)", "ssisssii", id, doc_id, (long long)idx, in->email,
+			in->name, in->role, (long long)(in->order ? in->order : idx + 1), (long long)(in->otp > 0))) {
 		if (sqlite3_extended_errcode(r->db) == SQLITE_CONSTRAINT_UNIQUE)
 			return api_fail(r, 409, "duplicate_recipient", "%s is already a recipient of this document", in->email);
 		return api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
@@ -406,6 +415,8 @@ int api_recipients_patch(api_req *r)
 	}
 	if (in.order)
 		api_db_run(r->db, "UPDATE recipients SET ord = ? WHERE id = ?", "is", (long long)in.order, r->params[1]);
+	if (in.otp >= 0)
+		api_db_run(r->db, "UPDATE recipients SET otp = ? WHERE id = ?", "is", (long long)in.otp, r->params[1]);
 	api_db_run(r->db, "UPDATE documents SET updated_at = ? WHERE id = ?", "is", api_now(), d.id);
 	rc = api_reply(r, 200, recipient_by_id(r, d.id, r->params[1], d.status), NULL);
 done:

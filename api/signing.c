@@ -18,6 +18,8 @@ typedef struct {
 	char status[16];
 	char name[256];
 	int order;
+	int otp;             /* must verify an e-mailed code first */
+	long long otp_verified;
 	long long token_expires;
 	api_doc doc;
 } signer_ctx;
@@ -39,8 +41,8 @@ static int resolve(api_req *r, signer_ctx *s, int write)
 	rid[dot - tok] = 0;
 	if (api_signing_token(r, rid, expect, sizeof expect) || !api_equal_secret(expect, tok))
 		return api_fail(r, 404, "signing_link_not_found", "this signing link is not valid");
-	st = api_db_prepare(r->db, "SELECT id, role, status, name, ord, token_expires, document_id FROM recipients"
-		" WHERE id = ?", "s", rid);
+	st = api_db_prepare(r->db, "SELECT id, role, status, name, ord, token_expires, document_id, otp, otp_verified_at"
+		" FROM recipients WHERE id = ?", "s", rid);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(s->id, sizeof s->id, "%s", api_col_text(st, 0));
 		snprintf(s->role, sizeof s->role, "%s", api_col_text(st, 1));
@@ -48,6 +50,8 @@ static int resolve(api_req *r, signer_ctx *s, int write)
 		snprintf(s->name, sizeof s->name, "%s", api_col_text(st, 3));
 		s->order = sqlite3_column_int(st, 4);
 		s->token_expires = sqlite3_column_int64(st, 5);
+		s->otp = sqlite3_column_int(st, 7);
+		s->otp_verified = sqlite3_column_int64(st, 8);
 		found = !api_doc_load_any(r, api_col_text(st, 6), &s->doc);
 	}
 	sqlite3_finalize(st);
@@ -71,6 +75,15 @@ static int resolve(api_req *r, signer_ctx *s, int write)
 static void resolve_clear(signer_ctx *s)
 {
 	api_doc_clear(&s->doc);
+}
+
+/* A recipient who must verify an e-mailed code sees nothing more until then. */
+static int need_otp(api_req *r, signer_ctx *s)
+{
+	if (s->otp && !s->otp_verified)
+		return api_fail(r, 403, "otp_required", "verify the code sent to your e-mail address first"
+			" (POST /v1/signing/{token}/otp, then .../otp/verify)");
+	return 0;
 }
 
 /* Inside a transaction: may this recipient act now? */
@@ -122,7 +135,9 @@ int api_signing_get(api_req *r)
 		"document", "id", s.doc.id, "title", s.doc.title, "status", s.doc.status, "pages", s.doc.pages, "pageSizes",
 		json_loads(s.doc.page_sizes, 0, NULL), "expiresAt", api_time_json(s.doc.expires_at), "testMode", s.doc.test,
 		"recipient", "id", s.id, "name", s.name, "role", s.role, "status", s.status, "order", s.order, "canAct",
-		turn, "fields", api_fields_json(r, s.doc.id, s.id, 0));
+		turn, "fields", s.otp && !s.otp_verified ? json_array() : api_fields_json(r, s.doc.id, s.id, 0));
+	json_object_set_new(json_object_get(out, "recipient"), "otpRequired", json_boolean(s.otp));
+	json_object_set_new(json_object_get(out, "recipient"), "otpVerified", json_boolean(s.otp_verified > 0));
 	{
 		sqlite3_stmt *st = api_db_prepare(r->db, "SELECT message FROM documents WHERE id = ?", "s", s.doc.id);
 		if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -144,7 +159,7 @@ int api_signing_page(api_req *r)
 	signer_ctx s;
 	int rc = -1;
 
-	if (resolve(r, &s, 0))
+	if (resolve(r, &s, 0) || need_otp(r, &s))
 		goto out;
 	page = strtol(r->params[1], &end, 10);
 	if (*end || page < 1 || page > s.doc.pages) {
@@ -249,16 +264,19 @@ static int finish_step(api_req *r, signer_ctx *s, const char *new_status, const 
 		api_event(r, s->doc.id, event, s->id, reason))
 		return api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
 	if (closes) {
-		api_db_run(r->db, "UPDATE documents SET status = 'declined', updated_at = ? WHERE id = ?", "is", api_now(),
-			s->doc.id);
+		api_db_run(r->db, "UPDATE documents SET status = 'declined', updated_at = ?, next_reminder_at = NULL"
+			" WHERE id = ?", "is", api_now(), s->doc.id);
 		api_event(r, s->doc.id, "document.declined", s->id, reason);
+		api_notify_closed(r, s->doc.id, "declined", reason);
 	} else if (!api_db_int(r->db, 1, "SELECT count(*) FROM recipients WHERE document_id = ? AND role IN"
 			" ('signer', 'approver') AND status NOT IN ('signed', 'approved')", "s", s->doc.id)) {
 		api_db_run(r->db, "UPDATE documents SET status = 'completing', updated_at = ? WHERE id = ?", "is", api_now(),
 			s->doc.id);
 		completing = 1;
-	} else
+	} else {
 		api_db_run(r->db, "UPDATE documents SET updated_at = ? WHERE id = ?", "is", api_now(), s->doc.id);
+		api_notify_turn(r, s->doc.id);  /* in sequential order, the next recipient's invitation */
+	}
 	if (api_db_exec(r->db, "COMMIT")) {
 		api_db_exec(r->db, "ROLLBACK");
 		return api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
@@ -313,7 +331,7 @@ int api_signing_submit(api_req *r)
 	/* room for a drawn signature image as a data: URL */
 	if (r->content_length > 0 && api_read_body(r, r->conf->max_json > 4 << 20 ? r->conf->max_json : 4 << 20))
 		goto out;
-	if (!(body = api_body_json(r)) || resolve(r, &s, 1))
+	if (!(body = api_body_json(r)) || resolve(r, &s, 1) || need_otp(r, &s))
 		goto out;
 	if (api_check_keys(r, body, NULL, submit_keys))
 		goto out;
@@ -407,7 +425,8 @@ static int decide(api_req *r, const char *role, const char *status, const char *
 	int rc = -1;
 
 	memset(&s, 0, sizeof s);
-	if (api_reason_body(r, &body, &reason, reason_required) || resolve(r, &s, 1) || begin_step(r, &s, role))
+	if (api_reason_body(r, &body, &reason, reason_required) || resolve(r, &s, 1) || need_otp(r, &s) ||
+		begin_step(r, &s, role))
 		goto out;
 	rc = finish_step(r, &s, status, event, reason, NULL);
 out:
@@ -429,4 +448,237 @@ int api_signing_approve(api_req *r)
 int api_signing_reject(api_req *r)
 {
 	return decide(r, "approver", "rejected", "approval.rejected", 0);
+}
+
+/* ------------------------------------------------------------ e-mail OTP */
+
+static void otp_hash(api_req *r, const char *rid, const char *code, char hex[65])
+{
+	unsigned char key[32], mac[32];
+	char msg[96];
+
+	if (api_secret(r->conf->data_dir, key))
+		memset(key, 0, sizeof key);
+	snprintf(msg, sizeof msg, "otp:%s:%s", rid, code);
+	api_hmac_sha256(key, sizeof key, msg, strlen(msg), mac);
+	api_hex(hex, mac, sizeof mac);
+}
+
+/* Six uniformly random digits. */
+static int otp_code(char out[7])
+{
+	uint32_t v;
+	do {
+		if (api_random(&v, sizeof v))
+			return -1;
+	} while (v >= 4294000000u);
+	snprintf(out, 7, "%06u", (unsigned)(v % 1000000u));
+	return 0;
+}
+
+static int otp_locked(api_req *r, long long until)
+{
+	api_header(r, "Retry-After: %lld", until - api_now());
+	return api_fail(r, 403, "otp_locked", "too many wrong codes: verification is locked for %lld more minutes",
+		(until - api_now() + 59) / 60);
+}
+
+/* The recipient's OTP state, read inside the write transaction. */
+typedef struct {
+	char hash[65];
+	char email[256];
+	long long expires, sent_at, window_start, window_count, locked_until, verified, failures;
+} otp_state;
+
+static int otp_read(api_req *r, const char *rid, otp_state *o)
+{
+	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT otp_hash, otp_expires, otp_sent_at, otp_window_start,"
+		" otp_window_count, otp_locked_until, otp_verified_at, otp_failures, email FROM recipients WHERE id = ?", "s",
+		rid);
+	int found = 0;
+
+	memset(o, 0, sizeof *o);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(o->hash, sizeof o->hash, "%s", api_col_text(st, 0) ? api_col_text(st, 0) : "");
+		o->expires = sqlite3_column_int64(st, 1);
+		o->sent_at = sqlite3_column_int64(st, 2);
+		o->window_start = sqlite3_column_int64(st, 3);
+		o->window_count = sqlite3_column_int64(st, 4);
+		o->locked_until = sqlite3_column_int64(st, 5);
+		o->verified = sqlite3_column_int64(st, 6);
+		o->failures = sqlite3_column_int64(st, 7);
+		snprintf(o->email, sizeof o->email, "%s", api_col_text(st, 8));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found ? 0 : -1;
+}
+
+/* Checks shared by sending and verifying; inside the transaction. */
+static int otp_begin(api_req *r, signer_ctx *s, otp_state *o)
+{
+	if (!s->otp)
+		return api_fail(r, 409, "otp_not_required", "this recipient does not verify a code");
+	if (api_db_exec(r->db, "BEGIN IMMEDIATE"))
+		return api_fail(r, 503, "busy", "the database is busy");
+	if (otp_read(r, s->id, o)) {
+		api_db_exec(r->db, "ROLLBACK");
+		return api_fail(r, 404, "signing_link_not_found", "this signing link is not valid");
+	}
+	if (o->verified) {
+		api_db_exec(r->db, "ROLLBACK");
+		return api_fail(r, 409, "otp_already_verified", "your e-mail address is already verified");
+	}
+	if (o->locked_until > api_now()) {
+		api_db_exec(r->db, "ROLLBACK");
+		return otp_locked(r, o->locked_until);
+	}
+	return 0;
+}
+
+int api_signing_otp(api_req *r)
+{
+	long long now = api_now(), expires, wait;
+	char code[7], hash[65], masked[300];
+	const char *at;
+	otp_state o;
+	signer_ctx s;
+	int rc = -1;
+
+	if (api_read_body(r, r->conf->max_json) || resolve(r, &s, 1) || otp_begin(r, &s, &o))
+		goto out;
+	if (o.window_start && now - o.window_start < 3600 && o.window_count >= r->conf->otp_per_hour)
+		wait = o.window_start + 3600 - now;
+	else if (o.sent_at && now - o.sent_at < r->conf->otp_resend)
+		wait = o.sent_at + r->conf->otp_resend - now;
+	else
+		wait = 0;
+	if (wait > 0) {
+		api_db_exec(r->db, "ROLLBACK");
+		api_header(r, "Retry-After: %lld", wait);
+		api_fail(r, 429, "otp_rate_limited", "a code was sent recently: ask for a new one in %lld seconds", wait);
+		goto out;
+	}
+	if (!o.window_start || now - o.window_start >= 3600) {
+		o.window_start = now;
+		o.window_count = 0;
+	}
+	if (otp_code(code)) {
+		api_db_exec(r->db, "ROLLBACK");
+		api_fail(r, 500, "internal", "no random numbers");
+		goto out;
+	}
+	otp_hash(r, s.id, code, hash);
+	expires = now + r->conf->otp_ttl;
+	if (api_db_run(r->db, "UPDATE recipients SET otp_hash = ?, otp_expires = ?, otp_failures = 0, otp_sent_at = ?,"
+			" otp_window_start = ?, otp_window_count = ? WHERE id = ?", "siiiis", hash, expires, now, o.window_start,
+			o.window_count + 1, s.id) ||
+		api_notify_otp(r, s.id, code, expires) || api_event(r, s.doc.id, "signer.otp_sent", s.id, NULL) ||
+		api_db_exec(r->db, "COMMIT")) {
+		api_db_exec(r->db, "ROLLBACK");
+		api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
+		goto out;
+	}
+	at = strchr(o.email, '@');
+	snprintf(masked, sizeof masked, "%c***%s", o.email[0], at ? at : "");
+	rc = api_reply(r, 202, json_pack("{s:s,s:o,s:o}", "sentTo", masked, "expiresAt", api_time_json(expires),
+		"resendAfter", api_time_json(now + r->conf->otp_resend)), NULL);
+out:
+	resolve_clear(&s);
+	return rc;
+}
+
+static const char *const verify_keys[] = { "code", NULL };
+
+int api_signing_otp_verify(api_req *r)
+{
+	json_t *body = NULL, *v;
+	const char *code;
+	long long now = api_now();
+	char hash[65];
+	otp_state o;
+	signer_ctx s;
+	size_t i;
+	int rc = -1;
+
+	memset(&s, 0, sizeof s);
+	if (!(body = api_body_json(r)) || api_check_keys(r, body, NULL, verify_keys))
+		goto out;
+	v = json_object_get(body, "code");
+	code = json_string_value(v);
+	for (i = 0; code && code[i] >= '0' && code[i] <= '9'; i++)
+		;
+	if (!code || i != 6 || code[6]) {
+		api_fail(r, 400, "invalid_code", "code must be the 6 digits of the e-mail");
+		goto out;
+	}
+	if (resolve(r, &s, 1) || otp_begin(r, &s, &o))
+		goto out;
+	if (!o.hash[0]) {
+		api_db_exec(r->db, "ROLLBACK");
+		api_fail(r, 409, "otp_not_sent", "no code has been sent: ask for one first (POST /v1/signing/{token}/otp)");
+		goto out;
+	}
+	if (o.expires <= now) {
+		api_db_exec(r->db, "ROLLBACK");
+		api_fail(r, 410, "otp_expired", "this code has expired: ask for a new one");
+		goto out;
+	}
+	otp_hash(r, s.id, code, hash);
+	if (!api_equal_secret(hash, o.hash)) {
+		long long left = r->conf->otp_attempts - (o.failures + 1);
+		if (left <= 0) {
+			api_db_run(r->db, "UPDATE recipients SET otp_failures = otp_failures + 1, otp_hash = NULL,"
+				" otp_locked_until = ? WHERE id = ?", "is", now + r->conf->otp_lock, s.id);
+			api_event(r, s.doc.id, "signer.otp_locked", s.id, NULL);
+		} else
+			api_db_run(r->db, "UPDATE recipients SET otp_failures = otp_failures + 1 WHERE id = ?", "s", s.id);
+		if (api_db_exec(r->db, "COMMIT")) {
+			api_db_exec(r->db, "ROLLBACK");
+			api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
+		} else if (left <= 0)
+			otp_locked(r, now + r->conf->otp_lock);
+		else
+			api_fail(r, 422, "otp_invalid", "wrong code: %lld attempt%s left", left, left == 1 ? "" : "s");
+		goto out;
+	}
+	if (api_db_run(r->db, "UPDATE recipients SET otp_verified_at = ?, otp_hash = NULL WHERE id = ?", "is", now, s.id) ||
+		api_event(r, s.doc.id, "signer.otp_verified", s.id, NULL) || api_db_exec(r->db, "COMMIT")) {
+		api_db_exec(r->db, "ROLLBACK");
+		api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));
+		goto out;
+	}
+	rc = api_reply(r, 200, json_pack("{s:b,s:o}", "verified", 1, "verifiedAt", api_time_json(now)), NULL);
+out:
+	json_decref(body);
+	resolve_clear(&s);
+	return rc;
+}
+
+/* The signed PDF, for the link in the completion e-mail. */
+int api_signing_download(api_req *r)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char name[80];
+	signer_ctx s;
+	int rc = -1;
+
+	if (resolve(r, &s, 0) || need_otp(r, &s))
+		goto out;
+	if (strcmp(s.doc.status, "completed")) {
+		api_fail(r, 409, "invalid_state", "this document is %s; it can be downloaded once it is completed",
+			s.doc.status);
+		goto out;
+	}
+	if (!(data = api_blob_get(r->conf->data_dir, s.doc.signed_sha256, &len))) {
+		api_fail(r, 500, "blob_missing", "the signed file of this document is missing");
+		goto out;
+	}
+	snprintf(name, sizeof name, "%s-signed.pdf", s.doc.id);
+	rc = api_reply_bytes(r, 200, "application/pdf", data, len, name);
+out:
+	free(data);
+	resolve_clear(&s);
+	return rc;
 }

@@ -75,11 +75,63 @@ static const char *const migrations[API_SCHEMA_VERSION] = {
 	" account_id TEXT NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,"
 	" request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, response TEXT,"
 	" created_at INTEGER NOT NULL, PRIMARY KEY (account_id, key));",
+	/* 2: webhooks and their deliveries, the e-mail outbox, signer OTP,
+	 * reminders */
+	"ALTER TABLE accounts ADD COLUMN email TEXT;"
+	"ALTER TABLE documents ADD COLUMN reminder_days INTEGER;"
+	"ALTER TABLE documents ADD COLUMN next_reminder_at INTEGER;"
+	"ALTER TABLE documents ADD COLUMN base_url TEXT;"
+	"ALTER TABLE recipients ADD COLUMN otp INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE recipients ADD COLUMN otp_hash TEXT;"
+	"ALTER TABLE recipients ADD COLUMN otp_expires INTEGER;"
+	"ALTER TABLE recipients ADD COLUMN otp_failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE recipients ADD COLUMN otp_sent_at INTEGER;"
+	"ALTER TABLE recipients ADD COLUMN otp_window_start INTEGER;"
+	"ALTER TABLE recipients ADD COLUMN otp_window_count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE recipients ADD COLUMN otp_locked_until INTEGER;"
+	"ALTER TABLE recipients ADD COLUMN otp_verified_at INTEGER;"
+	"ALTER TABLE recipients ADD COLUMN invited_at INTEGER;"
+	"CREATE TABLE webhooks ("
+	" id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), test INTEGER NOT NULL,"
+	" url TEXT NOT NULL, events TEXT NOT NULL, enabled INTEGER NOT NULL, description TEXT,"
+	" secret TEXT NOT NULL, old_secret TEXT, old_secret_until INTEGER, secret_rotated_at INTEGER,"
+	" failing_since INTEGER, disabled_reason TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX webhooks_account ON webhooks(account_id, test);"
+	"CREATE TABLE webhook_events ("
+	" id TEXT PRIMARY KEY, account_id TEXT NOT NULL, test INTEGER NOT NULL, type TEXT NOT NULL,"
+	" document_id TEXT, created_at INTEGER NOT NULL, payload TEXT NOT NULL);"
+	"CREATE TABLE deliveries ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	" webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+	" event_id TEXT NOT NULL REFERENCES webhook_events(id), document_id TEXT,"
+	" status TEXT NOT NULL CHECK (status IN ('pending','delivering','delivered','failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, lease_owner TEXT, lease_until INTEGER,"
+	" created_at INTEGER NOT NULL, give_up_at INTEGER NOT NULL, delivered_at INTEGER, error TEXT);"
+	"CREATE INDEX deliveries_due ON deliveries(status, next_at);"
+	"CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);"
+	"CREATE INDEX deliveries_event ON deliveries(event_id);"
+	"CREATE TABLE delivery_attempts ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE, at INTEGER NOT NULL,"
+	" status_code INTEGER, error TEXT, duration_ms INTEGER NOT NULL, response TEXT);"
+	"CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, seq);"
+	"CREATE TABLE outbox ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,"
+	" test INTEGER NOT NULL, kind TEXT NOT NULL, document_id TEXT, recipient_id TEXT, to_addr TEXT NOT NULL,"
+	" subject TEXT NOT NULL, body_text TEXT NOT NULL, body_html TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('pending','sending','sent','failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, lease_owner TEXT, lease_until INTEGER,"
+	" error TEXT, created_at INTEGER NOT NULL, give_up_at INTEGER NOT NULL, sent_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(status, next_at);"
+	"CREATE INDEX documents_due ON documents(status, expires_at);",
 };
+
+/* The worker's --now: a test clock for expiry, reminders and backoff. */
+long long api_fixed_now;
 
 long long api_now(void)
 {
-	return (long long)time(NULL);
+	return api_fixed_now > 0 ? api_fixed_now : (long long)time(NULL);
 }
 
 void api_time_str(char *out, long long t)

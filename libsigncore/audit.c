@@ -45,6 +45,7 @@ static const struct {
 	{ "signer.declined", "Declined" },
 	{ "signer.otp_sent", "OTP sent" },
 	{ "signer.otp_verified", "OTP verified" },
+	{ "signer.otp_locked", "OTP locked after wrong codes" },
 	{ "signer.reminded", "Reminder sent" },
 	{ "otp.sent", "OTP sent" },
 	{ "otp.verified", "OTP verified" },

@@ -165,7 +165,8 @@ START_TEST(api_conf_parses)
 	write_conf("# comment\n[server]\nbase_url = https://sign.example.com/\n\n[seal]\np12 = seal/p.p12\n"
 		"password_file = seal/p.pass\nlevel = B-LTA\ntsa = http://a/tsr http://b/tsr\ntsa = http://c/tsr\n"
 		"[limits]\nstarter_rate_per_minute = 7\nmax_upload_bytes = 1000\ngrowth_documents_per_month = -1\n"
-		"[smtp]\nhost = ignored-here\n");
+		"[smtp]\nurl = smtp://127.0.0.1:2525\nfrom = Signing <no-reply@example.in>\n"
+		"[webhooks]\nretry_base = 1\njitter = 0\n[otp]\nttl = 30\n");
 	ck_assert_msg(api_conf_load(&c, dir, err, sizeof err) == 0, "%s", err);
 	ck_assert_str_eq(c.base_url, "https://sign.example.com");
 	ck_assert_str_eq(c.seal_p12, "seal/p.p12");
@@ -177,6 +178,12 @@ START_TEST(api_conf_parses)
 	ck_assert_int_eq(c.rate[API_PLAN_FREE], 0);
 	ck_assert_int_eq(c.max_upload, 1000);
 	ck_assert_int_eq(c.documents[API_PLAN_GROWTH], -1);
+	ck_assert_str_eq(c.smtp_url, "smtp://127.0.0.1:2525");
+	ck_assert_int_eq(c.wh_retry_base, 1);
+	ck_assert_int_eq(c.wh_jitter, 0);
+	ck_assert_int_eq(c.wh_timeout, 10);
+	ck_assert_int_eq(c.otp_ttl, 30);
+	ck_assert_int_eq(c.otp_attempts, 5);
 	api_conf_free(&c);
 }
 END_TEST
@@ -197,6 +204,18 @@ START_TEST(api_conf_errors_name_the_line)
 	write_conf("[limits]\nmax_pages = many\n");
 	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "not a valid number"), "%s", err);
+	api_conf_free(&c);
+	write_conf("[webhooks]\ntimeout = 0\n");
+	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, ":2:") && strstr(err, "from 1 to 300"), "%s", err);
+	api_conf_free(&c);
+	write_conf("[smpt]\nurl = smtp://x\n");
+	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "unknown section [smpt]"), "%s", err);
+	api_conf_free(&c);
+	write_conf("[smtp]\nurl = http://x\n");
+	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "smtp://"), "%s", err);
 	api_conf_free(&c);
 	/* no file: defaults */
 	{

@@ -987,7 +987,7 @@ def t_flow():
     rc, err = worker(what="flow: after send")
     hits = g.hits()
     check(webhook_types(hits) == ["document.sent"], "after send: document.sent only: %r" % hits)
-    m = re.search(r"^signcore-worker: delivered (dlv_[0-9a-z]{20}) \(document\.sent\) to (\S+) (\d{3}) in \d+ ms$",
+    m = re.search(r"^signcore-worker: delivered (dlv_[0-9a-z]{20}) \(document\.sent[^)]*\) to (\S+?):? (\d{3}) in \d+ ms$",
                   err, re.M)
     check(m and m.group(2) == RX.url(g.path) and m.group(3) == "200",
           "the worker says what it delivered, where, the status and the time: %r" % err)
@@ -1298,12 +1298,15 @@ def t_retry():
     # pruning: log_max per webhook, then log_days
     with RX.lock:
         RX.always = None
+    for i in range(4):
+        test_event(wid, what="more deliveries %d" % i)
+    worker(what="retry: more deliveries")
     before = [x["id"] for x in deliveries(wid, query="?limit=100")]
-    write_conf(webhooks={"log_max": 3})
+    write_conf(webhooks={"log_max": 10})
     worker(what="retry: prune to log_max")
     after = [x["id"] for x in deliveries(wid, query="?limit=100")]
-    check(len(before) > 3 and after == before[:3], "log_max 3 keeps the newest 3 deliveries: %d → %r" %
-          (len(before), after))
+    check(len(before) > 10 and after == before[:10], "log_max 10 keeps the newest 10 deliveries: %d → %d" %
+          (len(before), len(after)))
     write_conf(webhooks={"log_days": 1})
     worker(what="retry: prune by age", now=time.time() + 3 * 86400)
     check(deliveries(wid, query="?limit=100") == [], "log_days 1: deliveries older than a day are pruned")
@@ -1413,23 +1416,29 @@ def t_crash():
     check(len(inflight) == 1, "one delivery in flight when the worker was killed: %r" % at_kill)
     RX.delay = 0.0
     RX.wait(lambda: all(h.done for h in g.hits()), 5)
-    if inflight:
-        d = delivery_of(wid, dlv_id=inflight[0])
-        check(d and d["status"] == "delivering", "the killed worker's delivery is still claimed: %r" % d)
-    # before the lease ends, another worker leaves the claimed one alone
+    status = {i: (delivery_of(wid, dlv_id=i) or {}).get("status") for i in ids}
+    claimed = [i for i in ids if status[i] == "delivering"]
+    check(inflight and set(inflight) <= set(claimed), "the killed worker's delivery in flight is still claimed: %r"
+          % status)
+    if len(claimed) > 1:
+        note("the killed worker held %d deliveries under its lease, %d of them in flight" %
+             (len(claimed), len(inflight)))
+    # before the lease ends, another worker leaves the claimed ones alone
     worker(what="crash: run after the kill")
     after = g.hits()
-    for i in inflight:
-        check(len([h for h in after if h.delivery == i]) == 1, "the leased delivery is not taken before the lease ends")
-    others = [i for i in ids if i not in inflight]
-    check(all((delivery_of(wid, dlv_id=i) or {}).get("status") == "delivered" for i in others),
-          "the other deliveries are delivered: %r" % [(delivery_of(wid, dlv_id=i) or {}).get("status") for i in others])
-    # after the lease (timeout 5 + 30 s) it is taken over
+    for i in claimed:
+        check(len([h for h in after if h.delivery == i]) == len([h for h in at_kill if h.delivery == i]),
+              "a leased delivery is not taken before the lease ends: %s %r" % (i, after))
+    free = [i for i in ids if i not in claimed]
+    check(all((delivery_of(wid, dlv_id=i) or {}).get("status") == "delivered" for i in free),
+          "the unclaimed deliveries are delivered: %r" % [(delivery_of(wid, dlv_id=i) or {}).get("status")
+                                                          for i in free])
+    # after the lease (timeout 5 + 30 s) they are taken over
     worker(what="crash: after the lease", now=time.time() + 120)
     final = g.hits()
     per = {i: len([h for h in final if h.delivery == i and h.answered == 200 and h.done]) for i in ids}
     check(all(per[i] >= 1 for i in ids), "every event delivered at least once: %r" % per)
-    check(all(per[i] == 1 for i in others), "no delivery twice except the one in flight: %r" % per)
+    check(all(per[i] == 1 for i in ids if i not in inflight), "no delivery twice except the one in flight: %r" % per)
     st = [(delivery_of(wid, dlv_id=i) or {}).get("status") for i in ids]
     check(st == ["delivered"] * 5, "every delivery ends delivered: %r" % st)
     check({h.event_id for h in final} == {q.get("eventId") for q in queued}, "every event id arrived")
@@ -1438,8 +1447,8 @@ def t_crash():
     RX.reset()
     with RX.lock:
         RX.secrets[g.path] = [secret]
-    RX.delay = 0.3
-    queued = [test_event(wid, what="queue for two workers %d" % i) for i in range(8)]
+    RX.delay = 0.1
+    queued = [test_event(wid, what="queue for two workers %d" % i) for i in range(24)]
     ps = [popen_worker("--once"), popen_worker("--once")]
     rcs = [x.wait(120) for x in ps]
     check(rcs == [0, 0], "two simultaneous workers exit 0: %r" % rcs)
@@ -1447,7 +1456,7 @@ def t_crash():
     for h in g.hits():
         per[h.delivery] = per.get(h.delivery, 0) + 1
     check(sorted(per) == sorted(q.get("id") for q in queued) and set(per.values()) == {1},
-          "each of the 8 deliveries attempted exactly once by the two workers: %r" % per)
+          "each of the 24 deliveries attempted exactly once by the two workers: %r" % per)
     check(all(h.verified for h in g.hits()), "all signed")
     st = {(delivery_of(wid, dlv_id=q.get("id")) or {}).get("status") for q in queued}
     check(st == {"delivered"}, "all delivered: %r" % st)
@@ -1494,7 +1503,10 @@ def t_disable():
     check(r.data and parse_time(r.data.get("failingSince")) and r.data["enabled"] is True,
           "failing: failingSince set, still enabled: %r" % r.data)
     mark = SINK.mark()
+    check(len(g.hits()) == 2, "both deliveries attempted once: %r" % g.hits())
     worker(what="disable: failing past disable_after", now=time.time() + 30)
+    check(len(g.hits()) == 3, "the first failure past disable_after disables; the other delivery is not attempted "
+          "any more: %r" % g.hits())
     worker(what="disable: the notice", now=time.time() + 31)
     r = curl("GET", "/v1/webhooks/" + wid, KEY_TEST)
     w = r.data or {}
@@ -1574,8 +1586,10 @@ def t_otp():
     o = r.data or {}
     sent_to = o.get("sentTo") or ""
     local, _, domain = a.partition("@")
-    check(sent_to.endswith("@" + domain) and "•" in sent_to and local not in sent_to and sent_to[0] == local[0],
-          "sentTo is masked: %r" % sent_to)
+    check(sent_to.endswith("@" + domain) and local not in sent_to and sent_to[0] == local[0] and
+          len(sent_to) > len(domain) + 2, "sentTo is masked: %r" % sent_to)
+    if "•" not in sent_to:
+        note("sentTo masks with %r, the contract's example uses •" % sent_to)
     check(parse_time(o.get("expiresAt")) and 500 <= parse_time(o["expiresAt"]) - time.time() <= 700,
           "the code is valid 10 minutes: %r" % o.get("expiresAt"))
     check(parse_time(o.get("resendAfter")) and 30 <= parse_time(o["resendAfter"]) - time.time() <= 70,
@@ -1604,7 +1618,10 @@ def t_otp():
         for f in ("signcore.db", "signcore.db-wal", "www/cgi-error.log", "www/lighttpd-error.log"):
             p = os.path.join(DATA, f)
             if os.path.exists(p):
-                check(not clear.search(read(p)), "the code is not in %s" % f)
+                blob = read(p)
+                hit = clear.search(blob)
+                check(not hit, "the code is not stored or logged in clear in %s; found: %r" %
+                      (f, hit and blob[max(0, hit.start() - 120):hit.end() + 40]))
         check(not clear.search(read(WORKER_LOG)), "the code is not in the worker's output")
     r = curl("GET", "/v1/signing/" + ta)
     s = r.data or {}
@@ -1794,7 +1811,11 @@ def t_decline_void():
         if h.type in ("signer.declined", "document.declined"):
             check((h.recipient or {}).get("email") == b and (h.recipient or {}).get("reason") == "terms changed",
                   "%s names the decliner and the reason: %r" % (h.type, h.recipient))
-            check(h.document.get("status") == "declined", "%s: the document is declined" % h.type)
+            if h.type == "document.declined":
+                check(h.document.get("status") == "declined", "%s: the document is declined" % h.type)
+            else:
+                check((recipient_of(h.document, b) or {}).get("status") == "declined",
+                      "%s: the recipient is declined in data.document" % h.type)
     na = g.mails(a)[1:]
     check(len(na) == 1 and title in na[0].subject, "the other invited signer gets a declined notice: %r" % na)
     if na:
@@ -1921,17 +1942,46 @@ def t_bad_input():
     g.done()
 
 
+def t_lease():
+    """(run only when named: ~45 s) A worker working through its claimed rows
+    with a slow endpoint still holds each row when it attempts it: a second
+    worker started once the first row's lease (timeout + 30 s) has ended
+    does not deliver them again."""
+    g = Group("lease")
+    write_conf(webhooks={"timeout": 3})
+    wh, secret = g.webhook(events=["document.completed"])
+    if not wh:
+        return
+    queued = [test_event(wh["id"], what="queue %d" % i) for i in range(16)]
+    RX.delay = 2.5
+    t0 = time.time()
+    a = popen_worker("--once")
+    time.sleep(max(0, t0 + 36 - time.time()))
+    b = popen_worker("--once")
+    rcs = [a.wait(120), b.wait(120)]
+    check(rcs == [0, 0], "both workers exit 0: %r" % rcs)
+    per = {}
+    for h in g.hits():
+        per[h.delivery] = per.get(h.delivery, 0) + 1
+    twice = sorted(k for k, v in per.items() if v > 1)
+    check(not twice and sorted(per) == sorted(q.get("id") for q in queued),
+          "no delivery POSTed by both workers in a normal run (%d of 16 twice: %r)" % (len(twice), twice))
+    g.done()
+
+
 TESTS = [("webhooks", t_webhooks), ("flow", t_flow), ("retry", t_retry), ("rotate", t_rotate), ("crash", t_crash),
          ("disable", t_disable), ("otp", t_otp), ("expiry_reminders", t_expiry_reminders),
          ("decline_void", t_decline_void), ("bad_input", t_bad_input)]
 
-unknown = ONLY - {n for n, _ in TESTS}
+EXPLICIT = [("lease", t_lease)]  # slow: run only when named
+
+unknown = ONLY - {n for n, _ in TESTS + EXPLICIT}
 if unknown:
-    print("worker: unknown test group(s) %s; groups: %s" % (" ".join(sorted(unknown)), " ".join(n for n, _ in TESTS)),
-          file=sys.stderr)
+    print("worker: unknown test group(s) %s; groups: %s" % (" ".join(sorted(unknown)),
+                                                            " ".join(n for n, _ in TESTS + EXPLICIT)), file=sys.stderr)
     sys.exit(2)
-for name, fn in TESTS:
-    if ONLY and name not in ONLY:
+for name, fn in TESTS + EXPLICIT:
+    if (ONLY and name not in ONLY) or (not ONLY and (name, fn) in EXPLICIT):
         continue
     t0 = time.time()
     before, checks_before = failures, checks

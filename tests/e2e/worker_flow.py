@@ -648,6 +648,7 @@ def write_conf(**sections):
     }
     for sec, kv in sections.items():
         conf.setdefault(sec, {}).update(kv)
+        conf[sec] = {k: v for k, v in conf[sec].items() if v is not None}  # None drops a key
     text = "".join("[%s]\n%s\n" % (sec, "".join("%s = %s\n" % kv for kv in kv_map.items()))
                    for sec, kv_map in conf.items())
     with open(os.path.join(DATA, "signcore.conf"), "w") as f:
@@ -923,6 +924,15 @@ def t_webhooks():
         expect(curl("GET", "/v1/webhooks/%s/deliveries" % live["id"], KEY_LIVE), 404, "webhook_not_found",
                "deliveries of a deleted webhook")
 
+    # a deleted webhook's queued deliveries are dropped
+    r = curl("POST", "/v1/webhooks", KEY_TEST, {"url": RX.url(g.path + "/deleted")})
+    if r.status == 201:
+        test_event(r.data["id"], what="queue for a webhook about to go")
+        expect(curl("DELETE", "/v1/webhooks/" + r.data["id"], KEY_TEST), 200, None, "delete with a queued delivery")
+        worker(what="webhooks: after delete")
+        check(g.hits(g.path + "/deleted") == [], "nothing is sent for a deleted webhook: %r" %
+              g.hits(g.path + "/deleted"))
+
     # at most 16 per account and mode
     made = []
     for i in range(16):
@@ -976,6 +986,8 @@ def t_flow():
     wh, secret = g.webhook(events=["*"])
     if not wh:
         return
+    filtered, _ = g.webhook(events=["signer.signed", "document.completed"], path=g.path + "/filtered")
+    off, _ = g.webhook(events=["*"], path=g.path + "/off", enabled=False)
     p1, p2, cc = g.email("priya"), g.email("arun"), g.email("records")
     title = g.title("Service Agreement — सेवा अनुबंध")
     doc = make_doc(KEY_TEST, title, [{"email": p1, "name": "प्रिया शर्मा"}, {"email": p2, "name": "Arun Kumar"},
@@ -1033,6 +1045,14 @@ def t_flow():
     for i, h in enumerate(hits):
         check_hit(h, what="flow event %d (%s)" % (i, h.type))
     check(len({h.event_id for h in hits}) == len(hits), "event ids unique: %r" % [h.event_id for h in hits])
+    fh = g.hits(g.path + "/filtered")
+    check(webhook_types(fh) == ["signer.signed", "signer.signed", "document.completed"] and all(h.verified for h in fh),
+          "a webhook gets only the events it names: %r" % fh)
+    check([h.event_id for h in fh] == [h.event_id for h in hits if h.type in ("signer.signed", "document.completed")],
+          "the same event ids for every webhook")
+    check(len({h.delivery for h in fh + hits}) == len(fh) + len(hits), "one delivery per webhook and event")
+    check(g.hits(g.path + "/off") == [] and off and deliveries(off["id"]) == [],
+          "a disabled webhook gets nothing queued: %r" % g.hits(g.path + "/off"))
     check(len({h.delivery for h in hits}) == len(hits), "delivery ids unique")
     # the payloads against the audit log
     audit = [e for e in doc_events(did) if e["type"] in WEBHOOK_TYPES]
@@ -1132,6 +1152,8 @@ def t_retry():
     check(d and d["status"] == "pending" and d["attemptCount"] == 1 and codes(d) == [500],
           "after one failure: pending, 1 attempt (500): %r" % d)
     nra1 = parse_time((d or {}).get("nextAttemptAt"))
+    w = curl("GET", "/v1/webhooks/" + wid, KEY_TEST).data or {}
+    check(parse_time(w.get("failingSince")) and w.get("enabled") is True, "failingSince after a failure: %r" % w)
     if d and d.get("attempts"):
         at = parse_time(d["attempts"][0].get("at"))
         check(backoff_ok(at, nra1, 1), "first retry retry_base (1 s) later: %r → %r" %
@@ -1168,6 +1190,9 @@ def t_retry():
     check([a.get("responseBody") for a in att] == ["failure 1 of 2", "failure 2 of 2", "ok"],
           "each attempt's response body: %r" % [a.get("responseBody") for a in att])
     check(all(a.get("error") is None for a in att[2:]), "no error on the good attempt")
+    check(all(a.get("error") for a in att[:2]), "an error on each failed attempt: %r" % att[:2])
+    w = curl("GET", "/v1/webhooks/" + wid, KEY_TEST).data or {}
+    check(w.get("failingSince") is None, "a delivered attempt clears failingSince: %r" % w.get("failingSince"))
 
     # a long answer is kept truncated to 4096 bytes
     long_body = b"".join(b"%06d|" % i for i in range(3000))
@@ -1295,9 +1320,18 @@ def t_retry():
     check(deliveries(wid, query="?status=failed") and
           [x["id"] for x in deliveries(wid, query="?status=failed")] == [t4.get("id")], "status=failed lists it")
 
-    # pruning: log_max per webhook, then log_days
     with RX.lock:
         RX.always = None
+    r = curl("POST", "/v1/webhooks/%s/deliveries/%s/redeliver" % (wid, t4.get("id")), KEY_TEST)
+    expect(r, 202, what="redeliver a failed delivery")
+    check(r.data and r.data["status"] == "pending" and r.data["eventId"] == t4.get("eventId"),
+          "a failed delivery is pending again: %r" % r)
+    worker(what="retry: redeliver after giving up")
+    check(any(h.event_id == t4.get("eventId") and h.answered == 200 for h in g.hits()),
+          "the failed event is delivered on redelivery")
+    write_conf()
+
+    # pruning: log_max per webhook, then log_days
     for i in range(4):
         test_event(wid, what="more deliveries %d" % i)
     worker(what="retry: more deliveries")
@@ -1939,6 +1973,33 @@ def t_bad_input():
         check(token_of(doc, x) in g.mails(x)[0].text, "it is the invitation with the link")
     worker(what="bad_input: nothing more")
     check(len(g.mails(x)) == 1, "not sent twice")
+
+    # the sendmail transport: the message on standard input, -t -i; a failing sendmail keeps it queued
+    box = os.path.join(WORK, "sendmail")
+    os.makedirs(box, exist_ok=True)
+    fake = os.path.join(WORK, "fake-sendmail")
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\n[ -f "%s/fail" ] && exit 75\nn=$(ls "%s" | wc -l)\necho "$*" >"%s/$n.args"\n'
+                'cat >"%s/$n.eml"\n' % (box, box, box, box))
+    os.chmod(fake, 0o755)
+    open(os.path.join(box, "fail"), "w").close()
+    write_conf(smtp={"url": None, "sendmail": fake})
+    y = g.email("y")
+    doc = make_doc(KEY_TEST, g.title("Via sendmail"), [{"email": y}])
+    worker(what="bad_input: sendmail failing")
+    check(not [n for n in os.listdir(box) if n.endswith(".eml")], "nothing taken by a failing sendmail")
+    os.unlink(os.path.join(box, "fail"))
+    time.sleep(1.2)
+    drain(lambda: [n for n in os.listdir(box) if n.endswith(".eml")], "bad_input: sendmail works again", timeout=15)
+    emls = sorted(n for n in os.listdir(box) if n.endswith(".eml"))
+    check(len(emls) == 1, "one message handed to sendmail: %r" % emls)
+    if emls:
+        args = read(os.path.join(box, emls[0].replace(".eml", ".args"))).decode().split()
+        check(args == ["-t", "-i"], "sendmail runs with -t -i: %r" % args)
+        m = Mail(None, [y], read(os.path.join(box, emls[0])))
+        check(y in m.to, "To: names the recipient (sendmail -t reads it): %r" % m.to)
+        check_mail(m, "sendmail invitation", g.title("Via sendmail"))
+        check(doc and recipient_of(doc, y)["signingUrl"] in m.links(), "the invitation holds the link")
     g.done()
 
 

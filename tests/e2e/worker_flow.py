@@ -775,7 +775,11 @@ LIVE_REFUSED = ["https://127.0.0.1/hook", "https://localhost/hook", "https://10.
                 "https://[::1]/hook", "https://169.254.169.254/latest/meta-data", "https://192.168.1.10/hook",
                 "https://172.16.0.1/hook", "https://100.64.0.1/hook", "https://224.0.0.1/hook",
                 "https://0.0.0.0/hook", "https://[fc00::1]/hook", "https://[fe80::1]/hook",
-                "https://[::ffff:127.0.0.1]/hook", "https://127.1/hook", "https://2130706433/hook"]
+                "https://[::ffff:127.0.0.1]/hook", "https://127.1/hook", "https://2130706433/hook",
+                "https://0177.0.0.1/hook", "https://0x7f000001/hook", "https://[::ffff:7f00:1]/hook",
+                "https://[0:0:0:0:0:0:0:1]/hook", "https://LOCALHOST/hook", "https://localhost./hook",
+                "https://[::]/hook", "https://[fd12:3456::1]/hook", "https://[ff02::1]/hook",
+                "https://100.127.255.254/hook", "https://127.0.0.1:8443/hook"]
 
 
 def t_webhooks():
@@ -1590,6 +1594,7 @@ def otp_code(g, addr, n_before):
 def t_otp():
     g = Group("otp")
     wh, secret = g.webhook(events=["signer.otp_verified", "signer.signed"])
+    g.webhook(events=["*"], path=g.path + "/all")
     a, b, c, plain = g.email("a"), g.email("b"), g.email("c"), g.email("plain")
     title = g.title("OTP contract")
     doc = make_doc(KEY_TEST, title, [{"email": a, "otp": True}, {"email": plain}], order="parallel")
@@ -1679,6 +1684,10 @@ def t_otp():
               hs[0].recipient)
         check(ev and hs[0].event_id == ev[0]["id"], "webhook event id = audit event id")
 
+    allt = set(webhook_types(g.hits(g.path + "/all")))
+    check(allt and allt <= WEBHOOK_TYPES and "signer.otp_verified" in allt,
+          "a [\"*\"] webhook gets only the contract's event types: %r" % sorted(allt))
+
     # five wrong codes lock
     doc2 = make_doc(KEY_TEST, g.title("OTP lock"), [{"email": b, "otp": True}, {"email": c, "otp": True}],
                     order="parallel")
@@ -1745,7 +1754,10 @@ def t_otp():
 
 def t_expiry_reminders():
     g = Group("expiry_reminders")
+    # without [server] base_url the links are those of the request that sent the document
+    write_conf(server={"base_url": None})
     wh, secret = g.webhook(events=["document.expired"])
+    g.webhook(events=["*"], path=g.path + "/all")
     s1, s2 = g.email("first"), g.email("second")
     t0 = time.time()
     title = g.title("Lease renewal")
@@ -1795,6 +1807,20 @@ def t_expiry_reminders():
     worker(what="expiry: +49 h", now=t0 + 49 * 3600)
     check(len(g.mails(s1)) == 2 and g.mails(s2) == [], "no reminder for an expired document")
     check(len(g.hits()) == 1, "document.expired once")
+    allt = webhook_types(g.hits(g.path + "/all"))
+    check(set(allt) <= WEBHOOK_TYPES and "document.expired" in allt and "signer.reminded" not in allt,
+          "a [\"*\"] webhook gets only the contract's event types: %r" % allt)
+    # a document found expired by a request (before the worker) sends document.expired once too
+    e = g.email("lazy")
+    doc3 = make_doc(KEY_TEST, g.title("Expires now"), [{"email": e}], extra={"expiresAt": rfc3339(time.time() + 2)})
+    if doc3:
+        time.sleep(3.1)
+        expect(curl("GET", "/v1/signing/" + token_of(doc3, e)), 410, "document_expired", "a link past expiresAt")
+        worker(what="expiry: after a request expired it")
+        hs = [h for h in g.hits() if h.document.get("id") == doc3["id"]]
+        check(webhook_types(hs) == ["document.expired"], "document.expired once for a request-expired document: %r"
+              % hs)
+        check([e_["type"] for e_ in doc_events(doc3["id"])].count("document.expired") == 1, "one expiry event")
     # validation and the manual reminder
     for bad in (0, 31, "1"):
         expect_4xx(curl("POST", "/v1/documents", KEY_TEST, {"title": "x", "storageKey": upload(), "draft": True,

@@ -10,7 +10,15 @@ refuses stale time stamps, records every request, and can be told to fail,
 redirect or be slow) and an SMTP sink (a small SMTP server that stores every
 message, read back with the email package).
 
-    worker_flow.py [GROUP...]      (no GROUP: all of them)
+    worker_flow.py [GROUP...]      (no GROUP: all of them but "lease")
+
+Groups: webhooks (CRUD, URL rules, modes and accounts apart), flow (every
+event and e-mail of a two-signer document), retry (backoff, the delivery
+log, redirects, redelivery, test events, giving up, pruning), rotate
+(secrets and grace), crash (a killed worker, two workers, SIGTERM), disable,
+otp, expiry_reminders, decline_void, bad_input (bad requests, worker errors,
+SMTP down, sendmail), lease (slow, ~45 s: a second worker while the first
+works through a slow batch).
 
 SPDX-License-Identifier: AGPL-3.0-or-later
 """
@@ -143,7 +151,7 @@ def curl(method, path, key=None, body=None, ctype=None, headers=(), raw=None, ur
         blocks = [b for b in f.read().decode("latin-1").split("\r\n\r\n") if b.startswith("HTTP/")]
     lines = blocks[-1].split("\r\n")  # after any 100 Continue
     status = int(lines[0].split()[1])
-    headers = {}
+    headers = {":status-line": lines[0]}
     for line in lines[1:]:
         if ":" in line:
             k, v = line.split(":", 1)
@@ -738,7 +746,9 @@ def chronological(d):
 
 def test_event(wh_id, key=KEY_TEST, what="test event"):
     r = curl("POST", "/v1/webhooks/%s/test" % wh_id, key)
-    expect(r, 202, what=what)
+    if expect(r, 202, what=what):
+        check(r.headers[":status-line"].rstrip().endswith(" 202 Accepted"), "%s: the status line says 202 Accepted: %r"
+              % (what, r.headers[":status-line"]))
     return r.data or {}
 
 
@@ -1999,6 +2009,20 @@ def t_bad_input():
         check(token_of(doc, x) in g.mails(x)[0].text, "it is the invitation with the link")
     worker(what="bad_input: nothing more")
     check(len(g.mails(x)) == 1, "not sent twice")
+    # a message that cannot be sent within give_up_after fails for good
+    SINK.stop()
+    write_conf(webhooks={"give_up_after": 2})
+    z = g.email("z")
+    make_doc(KEY_TEST, g.title("Mail never"), [{"email": z}])
+    worker(what="bad_input: SMTP down, first attempt")
+    time.sleep(2.5)
+    worker(what="bad_input: SMTP down past give_up_after")
+    SINK.start()
+    write_conf()
+    time.sleep(1.2)
+    worker(what="bad_input: SMTP up, the message failed")
+    worker(what="bad_input: SMTP up, later", now=time.time() + 3600)
+    check(g.mails(z) == [], "a message past give_up_after is failed for good, not sent later: %r" % g.mails(z))
 
     # the sendmail transport: the message on standard input, -t -i; a failing sendmail keeps it queued
     box = os.path.join(WORK, "sendmail")

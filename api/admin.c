@@ -159,6 +159,7 @@ static const char conf_template[] =
 	"[server]\n"
 	"# public base URL of the API, used in signing and upload links\n"
 	"# base_url = https://sign.example.com\n"
+	"# product_name = signcore\n"
 	"\n"
 	"[seal]\n"
 	"# the platform's sealing credential (PKCS#12) and the file holding its password;\n"
@@ -170,7 +171,29 @@ static const char conf_template[] =
 	"\n"
 	"[limits]\n"
 	"# starter_rate_per_minute = 100\n"
-	"# max_upload_bytes = 26214400\n";
+	"# max_upload_bytes = 26214400\n"
+	"\n"
+	"[smtp]\n"
+	"# how signcore-worker sends e-mail: an SMTP server, or a sendmail program\n"
+	"# url = smtps://smtp.example.com:465\n"
+	"# username = signcore\n"
+	"# password_file = smtp.pass\n"
+	"# sendmail = /usr/sbin/sendmail\n"
+	"# from = Example Sign <no-reply@sign.example.com>\n"
+	"\n"
+	"[webhooks]\n"
+	"# timeout = 10\n"
+	"# retry_base = 60\n"
+	"# retry_cap = 21600\n"
+	"# give_up_after = 259200\n"
+	"# disable_after = 259200\n"
+	"\n"
+	"[otp]\n"
+	"# ttl = 600\n"
+	"# attempts = 5\n"
+	"\n"
+	"[worker]\n"
+	"# interval = 5\n";
 
 static int cmd_init(const char *dir)
 {

@@ -43,7 +43,7 @@ int api_addr_forbidden(const struct sockaddr *sa)
 			return 1;                         /* :: and ::1 */
 		if (!memcmp(b, zero, 10) && b[10] == 0xff && b[11] == 0xff)   /* ::ffff:a.b.c.d */
 			return v4_forbidden((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15]);
-		if (b[0] == 0x64 && b[1] == 0xff && b[2] == 0x9b)              /* 64:ff9b::/96 NAT64 */
+		if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b)   /* 64:ff9b::/96 NAT64 */
 			return v4_forbidden((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15]);
 		return (b[0] & 0xfe) == 0xfc ||       /* fc00::/7 unique local */
 			(b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||   /* fe80::/10 link-local */

@@ -113,7 +113,7 @@ int api_signing_get(api_req *r)
 		resolve_clear(&s);
 		return -1;
 	}
-	if (!strcmp(s.doc.status, "pending") && !strcmp(s.status, "sent")) {
+	if (!strcmp(s.doc.status, "pending") && !strcmp(s.status, "sent") && !(s.otp && !s.otp_verified)) {
 		api_db_exec(r->db, "BEGIN IMMEDIATE");
 		if (api_db_int(r->db, 0, "SELECT count(*) FROM recipients WHERE id = ? AND status = 'sent'", "s", s.id)) {
 			api_db_run(r->db, "UPDATE recipients SET status = 'viewed', viewed_at = ? WHERE id = ?", "is", api_now(),
@@ -514,6 +514,15 @@ static int otp_read(api_req *r, const char *rid, otp_state *o)
 	return found ? 0 : -1;
 }
 
+/* A code can be asked for and verified while the document can still be
+ * acted on or downloaded: every role, before or after its own step. */
+static int otp_open(api_req *r, signer_ctx *s)
+{
+	if (strcmp(s->doc.status, "pending") && strcmp(s->doc.status, "completing") && strcmp(s->doc.status, "completed"))
+		return api_fail(r, 409, "invalid_state", "this document is %s", s->doc.status);
+	return 0;
+}
+
 /* Checks shared by sending and verifying; inside the transaction. */
 static int otp_begin(api_req *r, signer_ctx *s, otp_state *o)
 {
@@ -533,6 +542,10 @@ static int otp_begin(api_req *r, signer_ctx *s, otp_state *o)
 		api_db_exec(r->db, "ROLLBACK");
 		return otp_locked(r, o->locked_until);
 	}
+	if (o->locked_until) {  /* a lock that has passed starts a fresh count */
+		api_db_run(r->db, "UPDATE recipients SET otp_locked_until = NULL, otp_failures = 0 WHERE id = ?", "s", s->id);
+		o->locked_until = o->failures = 0;
+	}
 	return 0;
 }
 
@@ -545,7 +558,7 @@ int api_signing_otp(api_req *r)
 	signer_ctx s;
 	int rc = -1;
 
-	if (api_read_body(r, r->conf->max_json) || resolve(r, &s, 1) || otp_begin(r, &s, &o))
+	if (api_read_body(r, r->conf->max_json) || resolve(r, &s, 0) || otp_open(r, &s) || otp_begin(r, &s, &o))
 		goto out;
 	if (o.window_start && now - o.window_start < 3600 && o.window_count >= r->conf->otp_per_hour)
 		wait = o.window_start + 3600 - now;
@@ -570,7 +583,8 @@ int api_signing_otp(api_req *r)
 	}
 	otp_hash(r, s.id, code, hash);
 	expires = now + r->conf->otp_ttl;
-	if (api_db_run(r->db, "UPDATE recipients SET otp_hash = ?, otp_expires = ?, otp_failures = 0, otp_sent_at = ?,"
+	/* wrong codes keep counting across new codes: asking again does not buy guesses */
+	if (api_db_run(r->db, "UPDATE recipients SET otp_hash = ?, otp_expires = ?, otp_sent_at = ?,"
 			" otp_window_start = ?, otp_window_count = ? WHERE id = ?", "siiiis", hash, expires, now, o.window_start,
 			o.window_count + 1, s.id) ||
 		api_notify_otp(r, s.id, code, expires) || api_event(r, s.doc.id, "signer.otp_sent", s.id, NULL) ||
@@ -612,7 +626,7 @@ int api_signing_otp_verify(api_req *r)
 		api_fail(r, 400, "invalid_code", "code must be the 6 digits of the e-mail");
 		goto out;
 	}
-	if (resolve(r, &s, 1) || otp_begin(r, &s, &o))
+	if (resolve(r, &s, 0) || otp_open(r, &s) || otp_begin(r, &s, &o))
 		goto out;
 	if (!o.hash[0]) {
 		api_db_exec(r->db, "ROLLBACK");

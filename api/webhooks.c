@@ -310,6 +310,36 @@ out:
 
 /* ------------------------------------------------------------ deliveries */
 
+/* A receiver's answer as a JSON string: bytes that are not UTF-8 become U+FFFD. */
+static json_t *utf8_json(const char *s)
+{
+	api_buf b = { 0 };
+	json_t *o;
+
+	if (!s)
+		return json_null();
+	if ((o = json_string(s)))
+		return o;
+	while (*s) {
+		const unsigned char *p = (const unsigned char *)s;
+		size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0, i;
+		for (i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				n = 0;
+		if (n && (o = json_stringn(s, n))) {
+			json_decref(o);
+			api_buf_add(&b, s, n);
+			s += n;
+		} else {
+			api_buf_add(&b, "\xef\xbf\xbd", 3);
+			s++;
+		}
+	}
+	o = json_stringn(b.data ? b.data : "", b.len);
+	api_buf_free(&b);
+	return o ? o : json_null();
+}
+
 static json_t *delivery_json(api_req *r, const char *id)
 {
 	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT d.id, d.webhook_id, d.event_id, e.type, d.document_id,"
@@ -338,7 +368,7 @@ static json_t *delivery_json(api_req *r, const char *id)
 		json_array_append_new(attempts, json_pack("{s:o,s:o,s:o,s:i,s:o}", "at", api_time_json(sqlite3_column_int64(st,
 			0)), "statusCode", sqlite3_column_type(st, 1) == SQLITE_NULL ? json_null() :
 			json_integer(sqlite3_column_int(st, 1)), "error", api_col_json_str(st, 2), "durationMs",
-			sqlite3_column_int(st, 3), "responseBody", api_col_json_str(st, 4)));
+			sqlite3_column_int(st, 3), "responseBody", utf8_json(api_col_text(st, 4))));
 	sqlite3_finalize(st);
 	json_object_set_new(o, "attempts", attempts);
 	return o;
@@ -407,8 +437,9 @@ int api_webhooks_redeliver(api_req *r)
 		api_fail(r, 409, "invalid_state", "delivery %s is being attempted right now", r->params[1]);
 		goto out;
 	}
+	/* a fresh schedule: retries start again from the shortest wait */
 	api_db_run(r->db, "UPDATE deliveries SET status = 'pending', next_at = ?, give_up_at = ?, error = NULL,"
-		" lease_owner = NULL, lease_until = NULL WHERE id = ?", "iis", now, now + r->conf->wh_give_up, r->params[1]);
+		" retries = 0, lease_owner = NULL, lease_until = NULL WHERE id = ?", "iis", now, now + r->conf->wh_give_up, r->params[1]);
 	if (api_db_exec(r->db, "COMMIT")) {
 		api_db_exec(r->db, "ROLLBACK");
 		api_fail(r, 500, "internal", "database: %s", sqlite3_errmsg(r->db));

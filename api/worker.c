@@ -148,7 +148,7 @@ static void sign(const char *secret, long long t, const char *body, char hex[65]
 typedef struct {
 	char id[40], event_id[40], type[64], webhook_id[40], account[40];
 	char *payload, *url, *secret, *old_secret;
-	long long old_until, give_up_at, attempts, test;
+	long long old_until, give_up_at, attempts, retries, test;
 } delivery;
 
 static void delivery_clear(delivery *d)
@@ -162,7 +162,8 @@ static void delivery_clear(delivery *d)
 static int delivery_load(api_req *r, const char *id, delivery *d)
 {
 	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT d.id, d.event_id, e.type, e.payload, w.url, w.secret,"
-		" w.old_secret, w.old_secret_until, d.give_up_at, d.attempts, w.id, w.test, w.account_id FROM deliveries d"
+		" w.old_secret, w.old_secret_until, d.give_up_at, d.attempts, w.id, w.test, w.account_id, d.retries"
+		" FROM deliveries d"
 		" JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?", "s", id);
 	int found = 0;
 
@@ -181,6 +182,7 @@ static int delivery_load(api_req *r, const char *id, delivery *d)
 		snprintf(d->webhook_id, sizeof d->webhook_id, "%s", api_col_text(st, 10));
 		d->test = sqlite3_column_int64(st, 11);
 		snprintf(d->account, sizeof d->account, "%s", api_col_text(st, 12));
+		d->retries = sqlite3_column_int64(st, 13);
 		found = d->payload && d->url && d->secret;
 	}
 	sqlite3_finalize(st);
@@ -290,6 +292,18 @@ static int deliver_one(api_req *r, const char *id)
 	ok = resp.data && !post_event(r, &d, &status, err, sizeof err, &resp);
 	ms = ms_since(&t0);
 	if (resp.data) {
+		/* a body cut at RESPONSE_MAX ends on a whole UTF-8 character */
+		if (resp.len == RESPONSE_MAX) {
+			size_t i = resp.len, back = 0;
+			while (i > 0 && back < 4 && ((unsigned char)resp.data[i - 1] & 0xc0) == 0x80)
+				i--, back++;
+			if (i > 0 && (unsigned char)resp.data[i - 1] >= 0xc0) {
+				unsigned char lead = (unsigned char)resp.data[i - 1];
+				size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+				if (back + 1 < need)
+					resp.len = i - 1;
+			}
+		}
 		resp.data[resp.len] = 0;
 		body = resp.data;
 	}
@@ -311,9 +325,9 @@ static int deliver_one(api_req *r, const char *id)
 				api_db_run(r->db, "UPDATE deliveries SET status = 'failed', attempts = ?, error = ?, lease_owner = NULL,"
 					" lease_until = NULL WHERE id = ?", "iss", n, err, d.id);
 			else
-				api_db_run(r->db, "UPDATE deliveries SET status = 'pending', attempts = ?, error = ?, next_at = ?,"
-					" lease_owner = NULL, lease_until = NULL WHERE id = ?", "isis", n, err, now + backoff(r->conf, n),
-					d.id);
+				api_db_run(r->db, "UPDATE deliveries SET status = 'pending', attempts = ?, retries = retries + 1,"
+					" error = ?, next_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?", "isis", n, err,
+					now + backoff(r->conf, d.retries + 1), d.id);
 			api_db_run(r->db, "UPDATE webhooks SET failing_since = coalesce(failing_since, ?) WHERE id = ?", "is", now,
 				d.webhook_id);
 			since = api_db_int(r->db, now, "SELECT failing_since FROM webhooks WHERE id = ? AND enabled = 1", "s",

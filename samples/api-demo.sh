@@ -7,6 +7,11 @@
 #
 #   sh samples/api-demo.sh PDF OUTDIR [P12 PASSWORD_FILE TSA_URL TRUST_PEM NSSDB]
 #
+# Then webhooks and e-mail: a test-mode key registers a webhook on a small
+# receiver on 127.0.0.1 that checks each signature, a test-mode document is
+# signed, and signcore-worker --once delivers the events and hands the
+# invitation and completion e-mails to a sendmail stand-in that keeps them.
+#
 # With the optional arguments (samples/demo.sh passes its test PKI) the
 # seal is that certificate, time-stamped (PAdES B-T); without them, the
 # development seal `signcore-admin init` makes. Needs a built tree.
@@ -30,7 +35,8 @@ key=$(admin key create --account "$acc" 2>/dev/null)
 say "account $acc, API key ${key%"${key#????????????}"}… (shown once, stored hashed)"
 export SIGNCORE_FONT_DIR="$top/fonts"
 base=$(SIGNCORE_LIBRARY="$top/libsigncore/.libs/libsigncore.so.0" sh "$top/api/deploy/serve-local.sh" "$data")
-trap 'sh "$top/api/deploy/serve-local.sh" "$data" --stop' EXIT
+rpid=
+trap 'sh "$top/api/deploy/serve-local.sh" "$data" --stop; [ -z "$rpid" ] || kill "$rpid" 2>/dev/null' EXIT
 say "API at $base (lighttpd, signcore.cgi as a CGI)"
 auth="Authorization: Bearer $key"
 
@@ -77,3 +83,62 @@ if [ $# -ge 7 ]; then
 	pdfsig -nssdir "$7" "$out/api-signed.pdf" 2>/dev/null | grep -q 'Certificate is Trusted' ||
 		{ echo "api-demo: pdfsig does not accept the seal" >&2; exit 1; }
 fi
+
+# --- webhooks and e-mail, in test mode
+mkdir -p "$out/mail"
+cat >"$data/keep-mail.sh" <<SH
+#!/bin/sh
+cat >"$out/mail/\$(date +%s%N).eml"
+SH
+chmod +x "$data/keep-mail.sh"
+printf '[server]\nproduct_name = Demo Sign\n[smtp]\nsendmail = %s\nfrom = Demo Sign <no-reply@demo.example>\n' \
+	"$data/keep-mail.sh" >>"$data/signcore.conf"
+tkey=$(admin key create --account "$acc" --test 2>/dev/null)
+tauth="Authorization: Bearer $tkey"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+hook=$(curl -sS -H "$tauth" -H 'Content-Type: application/json' \
+	--data-binary "{\"url\": \"http://127.0.0.1:$port/signcore\", \"events\": [\"*\"]}" "$base/v1/webhooks")
+secret=$(printf '%s' "$hook" | j 'd["data"]["secret"]')
+say "POST /v1/webhooks -> $(printf '%s' "$hook" | j 'd["data"]["id"]') (secret whsec_… shown once)"
+python3 - "$port" "$secret" "$out/webhooks.log" <<'PY' &
+import hashlib, hmac, http.server, json, sys, time
+port, secret, log = int(sys.argv[1]), sys.argv[2].encode(), open(sys.argv[3], "a")
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        parts = [p.split("=", 1) for p in self.headers["X-Signcore-Signature"].split(",")]
+        t = int(dict(parts)["t"])
+        mac = hmac.new(secret, b"%d.%s" % (t, body), hashlib.sha256).hexdigest()
+        ok = abs(time.time() - t) < 300 and any(k == "v1" and hmac.compare_digest(v, mac) for k, v in parts)
+        log.write("%s %s signature %s\n" % (self.headers["X-Signcore-Event"], json.loads(body)["id"],
+                                            "ok" if ok else "BAD"))
+        log.flush()
+        self.send_response(200 if ok else 400)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+PY
+rpid=$!
+i=0
+until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { echo "api-demo: the webhook receiver did not start" >&2; exit 1; }
+	sleep 0.1
+done
+sk=$(curl -sS -H "$tauth" -H 'Content-Type: application/pdf' --data-binary @"$pdf" "$base/v1/uploads" | j 'd["data"]["storageKey"]')
+doc=$(curl -sS -H "$tauth" -H 'Content-Type: application/json' --data-binary @- "$base/v1/documents" <<JSON
+{"title": "NDA — गोपनीयता समझौता", "storageKey": "$sk",
+ "recipients": [{"email": "meera@example.in", "name": "मीरा", "role": "signer"}]}
+JSON
+)
+url=$(printf '%s' "$doc" | j 'd["data"]["recipients"][0]["signingUrl"]')
+curl -sS "$url" >/dev/null
+curl -sS -H 'Content-Type: application/json' --data-binary '{"signature": {"text": "मीरा"}}' "$url/submit" >/dev/null
+"$top/api/signcore-worker" --data-dir "$data" --once 2>&1 | sed 's/^/  /'
+sleep 0.3
+say "the receiver got:"
+sed 's/^/  /' "$out/webhooks.log"
+grep -q 'signature BAD' "$out/webhooks.log" && { echo "api-demo: a webhook signature did not verify" >&2; exit 1; }
+grep -q '^document.completed ' "$out/webhooks.log" || { echo "api-demo: document.completed was not delivered" >&2; exit 1; }
+say "e-mails handed to sendmail: $(ls "$out/mail" | wc -l) (in $out/mail)"

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "api.h"
 
@@ -259,6 +261,55 @@ START_TEST(api_schema_and_constraints)
 }
 END_TEST
 
+START_TEST(api_webhook_urls)
+{
+	static const struct { const char *ip; int forbidden; } v4[] = {
+		{ "127.0.0.1", 1 }, { "10.1.2.3", 1 }, { "172.16.0.1", 1 }, { "172.31.255.255", 1 }, { "172.32.0.1", 0 },
+		{ "192.168.1.1", 1 }, { "169.254.169.254", 1 }, { "100.64.0.1", 1 }, { "0.0.0.0", 1 }, { "224.0.0.1", 1 },
+		{ "255.255.255.255", 1 }, { "8.8.8.8", 0 }, { "93.184.216.34", 0 }, { "198.18.0.1", 1 },
+	};
+	static const struct { const char *ip; int forbidden; } v6[] = {
+		{ "::1", 1 }, { "::", 1 }, { "fe80::1", 1 }, { "fd00::1", 1 }, { "::ffff:10.0.0.1", 1 },
+		{ "::ffff:8.8.8.8", 0 }, { "2001:4860:4860::8888", 0 }, { "ff02::1", 1 }, { "64:ff9b::7f00:1", 1 },
+	};
+	char err[256];
+	api_url u;
+	size_t i;
+
+	for (i = 0; i < sizeof v4 / sizeof v4[0]; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		inet_pton(AF_INET, v4[i].ip, &a.sin_addr);
+		ck_assert_msg(api_addr_forbidden((struct sockaddr *)&a) == v4[i].forbidden, "%s", v4[i].ip);
+	}
+	for (i = 0; i < sizeof v6 / sizeof v6[0]; i++) {
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+		inet_pton(AF_INET6, v6[i].ip, &a.sin6_addr);
+		ck_assert_msg(api_addr_forbidden((struct sockaddr *)&a) == v6[i].forbidden, "%s", v6[i].ip);
+	}
+	ck_assert_int_eq(api_url_parse("https://hooks.example.com:8443/in?x=1", &u), 0);
+	ck_assert_str_eq(u.host, "hooks.example.com");
+	ck_assert_int_eq(u.port, 8443);
+	ck_assert_int_eq(u.https, 1);
+	ck_assert_int_eq(api_url_parse("http://[::1]:9000/x", &u), 0);
+	ck_assert_str_eq(u.host, "::1");
+	ck_assert_int_eq(api_url_parse("https://user:pw@example.com/", &u), -1);
+	ck_assert_int_eq(api_url_parse("ftp://example.com/", &u), -1);
+	ck_assert_int_eq(api_url_parse("https://example.com:0/", &u), -1);
+	ck_assert_int_eq(api_url_parse("https:///x", &u), -1);
+	/* live: https to public addresses only; test: http to loopback too */
+	ck_assert_int_eq(api_url_check("https://127.0.0.1/hook", 0, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "127.0.0.1"), "%s", err);
+	ck_assert_int_eq(api_url_check("https://localhost/hook", 0, err, sizeof err), -1);
+	ck_assert_int_eq(api_url_check("https://10.0.0.1/hook", 0, err, sizeof err), -1);
+	ck_assert_int_eq(api_url_check("https://[::1]/hook", 0, err, sizeof err), -1);
+	ck_assert_int_eq(api_url_check("http://8.8.8.8/hook", 0, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "https"), "%s", err);
+	ck_assert_int_eq(api_url_check("https://8.8.8.8/hook", 0, err, sizeof err), 0);
+	ck_assert_int_eq(api_url_check("http://127.0.0.1:9000/hook", 1, err, sizeof err), 0);
+	ck_assert_int_eq(api_url_check("http://8.8.8.8/hook", 1, err, sizeof err), -1);
+}
+END_TEST
+
 START_TEST(api_blobs_are_content_addressed)
 {
 	char hex[65], hex2[65], *p;
@@ -300,6 +351,7 @@ int main(void)
 	tcase_add_test(tc, api_conf_errors_name_the_line);
 	tcase_add_test(tc, api_schema_and_constraints);
 	tcase_add_test(tc, api_blobs_are_content_addressed);
+	tcase_add_test(tc, api_webhook_urls);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -283,12 +283,24 @@ int api_db_open(sqlite3 **out, const char *dir, int create, char *err, size_t er
 	}
 	free(path);
 	sqlite3_busy_timeout(db, 10000);
+	/* The last connection to close keeps signcore.db-wal and -shm instead of
+	 * deleting them: a CGI process is nearly always the last one, and making
+	 * and deleting two files per request cost more than the request itself.
+	 * The WAL is still checkpointed at that close, and the journal size
+	 * limit has it truncated to zero bytes then (and kept under 4 MiB after
+	 * checkpoints while the server runs), so the next opener's recovery
+	 * reads nothing. Readers and writers coordinate through the -shm locks
+	 * exactly as before: only the unlink of idle files is skipped. */
+	{
+		int persist = 1;
+		sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 	if (create && api_db_exec(db, "PRAGMA journal_mode=WAL")) {
 		snprintf(err, errsz, "database: %s", sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return -1;
 	}
-	api_db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+	api_db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304");
 	if (create && api_db_migrate(db, err, errsz)) {
 		sqlite3_close(db);
 		return -1;

@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 		bad = 1;
 	else if (api_db_open(&db, dir, 0, err, sizeof err))
 		bad = 1;
+	api_db_cache(db);
 
 	if (FCGX_IsCGI()) {
 		api_req r;
@@ -88,9 +89,10 @@ int main(int argc, char **argv)
 			serve(&r, bad ? err : NULL);
 			request_free(&r);
 			FCGX_Finish_r(&fr);
+			api_db_idle(db);
 		}
 	}
-	sqlite3_close(db);
+	api_db_close(db);
 	api_conf_free(&conf);
 	return 0;
 }

@@ -72,9 +72,9 @@ static int doc_fill(api_req *r, const char *id, api_doc *d, int scoped)
 	int found = 0;
 
 	memset(d, 0, sizeof *d);
-	st = scoped ? api_db_prepare(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ? AND account_id = ?"
+	st = scoped ? api_db_query(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ? AND account_id = ?"
 		" AND test = ?", "ssi", id, r->account_id, (long long)r->test) :
-		api_db_prepare(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ?", "s", id);
+		api_db_query(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ?", "s", id);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(d->id, sizeof d->id, "%s", api_col_text(st, 0));
 		snprintf(d->status, sizeof d->status, "%s", api_col_text(st, 1));
@@ -88,7 +88,7 @@ static int doc_fill(api_req *r, const char *id, api_doc *d, int scoped)
 		d->title = strdup(api_col_text(st, 9));
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	api_db_done(st);
 	return found;
 }
 
@@ -123,7 +123,7 @@ int api_doc_load_any(api_req *r, const char *id, api_doc *d)
 
 json_t *api_doc_json(api_req *r, const char *id)
 {
-	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT id, title, status, signing_order, message, expires_at, test,"
+	sqlite3_stmt *st = api_db_query(r->db, "SELECT id, title, status, signing_order, message, expires_at, test,"
 		" pages, original_sha256, signed_sha256, error, void_reason, created_at, updated_at, sent_at, completed_at,"
 		" upload_id, page_sizes FROM documents WHERE id = ?", "s", id);
 	json_t *o = NULL;
@@ -146,7 +146,7 @@ json_t *api_doc_json(api_req *r, const char *id)
 		json_object_set_new(o, "fields", api_fields_json(r, id, NULL, !strcmp(status, "completed") ||
 			!strcmp(status, "completing")));
 	}
-	sqlite3_finalize(st);
+	api_db_done(st);
 	return o;
 }
 

@@ -183,36 +183,156 @@ sqlite3_stmt *api_db_prepare(sqlite3 *db, const char *sql, const char *fmt, ...)
 	return st;
 }
 
-int api_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+/* The statement cache of the one connection a server process keeps (see
+ * api_db_cache): a FastCGI process prepares each statement once instead of
+ * parsing its SQL on every request. A statement is reset when it is given
+ * back, so no read transaction outlives its use. */
+#define STMT_CACHE 48
+
+static struct {
+	sqlite3 *db;
+	unsigned clock;
+	struct {
+		sqlite3_stmt *st;
+		unsigned used;
+		int busy;
+	} e[STMT_CACHE];
+} cache;
+
+void api_db_cache(sqlite3 *db)
+{
+	cache.db = db;
+}
+
+static sqlite3_stmt *stmt_get(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
+	int i, slot = -1;
+
+	if (db && db == cache.db) {
+		for (i = 0; i < STMT_CACHE; i++) {
+			if (!cache.e[i].st) {
+				if (slot < 0 || cache.e[slot].st)
+					slot = i;
+				continue;
+			}
+			if (!cache.e[i].busy && !strcmp(sqlite3_sql(cache.e[i].st), sql)) {
+				cache.e[i].busy = 1;
+				cache.e[i].used = ++cache.clock;
+				return cache.e[i].st;
+			}
+			/* the least recently used idle one makes room when the cache is full */
+			if (!cache.e[i].busy && (slot < 0 || (cache.e[slot].st && cache.e[i].used < cache.e[slot].used)))
+				slot = i;
+		}
+	}
+	if (sqlite3_prepare_v3(db, sql, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (slot >= 0) {
+		sqlite3_finalize(cache.e[slot].st);
+		cache.e[slot].st = st;
+		cache.e[slot].busy = 1;
+		cache.e[slot].used = ++cache.clock;
+	}
+	return st;
+}
+
+static int stmt_put(sqlite3_stmt *st)
+{
+	int i;
+
+	if (!st)
+		return SQLITE_OK;
+	if (cache.db)
+		for (i = 0; i < STMT_CACHE; i++)
+			if (cache.e[i].st == st) {
+				int rc = sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				cache.e[i].busy = 0;
+				return rc;
+			}
+	return sqlite3_finalize(st);
+}
+
+sqlite3_stmt *api_db_query(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = stmt_get(db, sql);
+	va_list ap;
+
+	if (!st)
+		return NULL;
+	va_start(ap, fmt);
+	bindv(st, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+void api_db_done(sqlite3_stmt *st)
+{
+	stmt_put(st);
+}
+
+void api_db_idle(sqlite3 *db)
+{
+	int i;
+
+	if (!db || db != cache.db)
+		return;
+	/* a request that stopped inside a transaction must not hold it */
+	if (!sqlite3_get_autocommit(db))
+		api_db_exec(db, "ROLLBACK");
+	for (i = 0; i < STMT_CACHE; i++)
+		if (cache.e[i].st) {
+			sqlite3_reset(cache.e[i].st);
+			sqlite3_clear_bindings(cache.e[i].st);
+			cache.e[i].busy = 0;
+		}
+}
+
+void api_db_close(sqlite3 *db)
+{
+	int i;
+
+	if (db && db == cache.db) {
+		for (i = 0; i < STMT_CACHE; i++)
+			sqlite3_finalize(cache.e[i].st);
+		memset(&cache, 0, sizeof cache);
+	}
+	sqlite3_close(db);
+}
+
+int api_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = stmt_get(db, sql);
 	va_list ap;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!st)
 		return -1;
 	va_start(ap, fmt);
 	bindv(st, fmt, ap);
 	va_end(ap);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	stmt_put(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
 long long api_db_int(sqlite3 *db, long long def, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = stmt_get(db, sql);
 	long long v = def;
 	va_list ap;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!st)
 		return def;
 	va_start(ap, fmt);
 	bindv(st, fmt, ap);
 	va_end(ap);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	stmt_put(st);
 	return v;
 }
 

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "api.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int api_buf_add(api_buf *b, const void *data, size_t len)
@@ -351,17 +353,33 @@ int api_reply_bytes(api_req *r, int status, const char *type, const void *data, 
 	return 0;
 }
 
-static void put(api_req *r, const char *data, size_t len)
+/* CGI: head and body in one writev on the descriptor (stdio would add an
+ * fstat and an ioctl on stdout, and could split the answer). */
+static void write_out(struct iovec *iov, int n)
 {
-	if (r->fcgi)
-		FCGX_PutStr(data, (int)len, r->fcgi->out);
-	else
-		fwrite(data, 1, len, stdout);
+	while (n > 0) {
+		ssize_t w = writev(1, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* the server went away */
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
 }
 
 void api_flush(api_req *r)
 {
 	api_buf head = { 0 };
+	int body;
 
 	api_buf_printf(&head, "Status: %d %s\r\n", r->status, api_status_text(r->status));
 	if (r->out_type)
@@ -373,11 +391,15 @@ void api_flush(api_req *r)
 	if (r->headers.len)
 		api_buf_add(&head, r->headers.data, r->headers.len);
 	api_buf_add(&head, "\r\n", 2);
-	put(r, head.data, head.len);
-	if (r->out.len && strcmp(r->method ? r->method : "", "HEAD"))
-		put(r, r->out.data, r->out.len);
-	if (!r->fcgi)
-		fflush(stdout);
+	body = r->out.len && strcmp(r->method ? r->method : "", "HEAD");
+	if (r->fcgi) {
+		FCGX_PutStr(head.data, (int)head.len, r->fcgi->out);
+		if (body)
+			FCGX_PutStr(r->out.data, (int)r->out.len, r->fcgi->out);
+	} else {
+		struct iovec iov[2] = { { head.data, head.len }, { r->out.data, body ? r->out.len : 0 } };
+		write_out(iov, body ? 2 : 1);
+	}
 	api_buf_free(&head);
 }
 

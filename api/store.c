@@ -84,10 +84,18 @@ long long api_now(void)
 
 void api_time_str(char *out, long long t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* civil from days (Howard Hinnant's algorithm, the inverse of the one in
+	 * api_parse_time): gmtime_r would load /etc/localtime on its first call */
+	long long days = (t >= 0 ? t : t - 86399) / 86400, secs = t - days * 86400;
+	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	long long y = (long long)yoe + era * 400 + (m <= 2);
+
+	snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(y % 10000), m % 100u, d % 100u,
+		(unsigned)(secs / 3600) % 100u, (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
 }
 
 json_t *api_time_json(long long t)
@@ -482,25 +490,30 @@ done:
 
 unsigned char *api_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char *buf = NULL;
-	long size;
+	struct stat sb;
+	size_t got = 0;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+	if (fstat(fd, &sb) || sb.st_size < 0 || !(buf = malloc((size_t)sb.st_size + 1)))
 		goto fail;
-	if (!(buf = malloc((size_t)size + 1)))
-		goto fail;
-	if (fread(buf, 1, (size_t)size, f) != (size_t)size)
-		goto fail;
-	buf[size] = 0;
-	*len = (size_t)size;
-	fclose(f);
+	while (got < (size_t)sb.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	*len = got;
+	close(fd);
 	return buf;
 fail:
 	free(buf);
-	fclose(f);
+	close(fd);
 	return NULL;
 }
 

@@ -8,9 +8,10 @@
 # runs as a daemon; its configuration, pid file and logs are in
 # DATA_DIR/www. It prints the base URL (http://127.0.0.1:PORT) on standard
 # output. --fastcgi runs signcore.cgi as a FastCGI server (spawn-fcgi, a Unix
-# socket) instead of one process per request: one process per CPU core (or
+# socket) instead of one process per request: two processes per CPU core (or
 # SIGNCORE_FCGI_PROCS), each keeping its database connection and prepared
-# statements. --stop stops it.
+# statements; two, because after each answer a process waits for the web
+# server to close the connection (libfcgi's graceful close). --stop stops it.
 #
 # Environment: SIGNCORE_CGI (the program; default: the build tree's, else
 # the installed one), SIGNCORE_LIBRARY and SIGNCORE_FONT_DIR (passed to
@@ -101,7 +102,7 @@ while :; do
 		rm -f "$W/fcgi.sock"
 		env SIGNCORE_DATA_DIR="$DATA" ${SIGNCORE_LIBRARY:+SIGNCORE_LIBRARY="$SIGNCORE_LIBRARY"} \
 			${SIGNCORE_FONT_DIR:+SIGNCORE_FONT_DIR="$SIGNCORE_FONT_DIR"} \
-			"$SPAWN_FCGI" -s "$W/fcgi.sock" -P "$W/fcgi.pid" -F "${SIGNCORE_FCGI_PROCS:-$(nproc 2>/dev/null || echo 2)}" \
+			"$SPAWN_FCGI" -s "$W/fcgi.sock" -P "$W/fcgi.pid" -F "${SIGNCORE_FCGI_PROCS:-$((2 * $(nproc 2>/dev/null || echo 1)))}" \
 			-- "$SIGNCORE_CGI" >/dev/null ||
 			die "spawn-fcgi could not start $SIGNCORE_CGI"
 	fi

@@ -288,15 +288,15 @@ void api_db_idle(sqlite3 *db)
 
 	if (!db || db != cache.db)
 		return;
-	/* a request that stopped inside a transaction must not hold it */
-	if (!sqlite3_get_autocommit(db))
-		api_db_exec(db, "ROLLBACK");
 	for (i = 0; i < STMT_CACHE; i++)
 		if (cache.e[i].st) {
 			sqlite3_reset(cache.e[i].st);
 			sqlite3_clear_bindings(cache.e[i].st);
 			cache.e[i].busy = 0;
 		}
+	/* a request that stopped inside a transaction must not hold it */
+	if (!sqlite3_get_autocommit(db))
+		api_db_exec(db, "ROLLBACK");
 }
 
 void api_db_close(sqlite3 *db)

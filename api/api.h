@@ -102,6 +102,16 @@ int api_db_exec(sqlite3 *db, const char *sql);
 /* Prepare SQL and bind arguments by a format: s = string (NULL ok),
  * i = long long, d = double, b = blob (pointer, size_t). */
 sqlite3_stmt *api_db_prepare(sqlite3 *db, const char *sql, const char *fmt, ...);
+/* Keep DB's statements prepared across requests (a server process's one
+ * connection); api_db_close finalizes them. */
+void api_db_cache(sqlite3 *db);
+void api_db_close(sqlite3 *db);
+/* Like api_db_prepare, from DB's statement cache when it has one: give the
+ * statement back with api_db_done, never sqlite3_finalize. */
+sqlite3_stmt *api_db_query(sqlite3 *db, const char *sql, const char *fmt, ...);
+void api_db_done(sqlite3_stmt *st);
+/* Reset every cached statement (after a request: no transaction left open). */
+void api_db_idle(sqlite3 *db);
 /* Run a statement that returns no rows. SQLITE_DONE → 0. */
 int api_db_run(sqlite3 *db, const char *sql, const char *fmt, ...);
 /* First column of the first row as an integer (DEF when there is none). */
@@ -341,4 +351,5 @@ int api_signing_token(api_req *r, const char *recipient_id, char *out, size_t si
 /* Run completion of DOC_ID (status completing); records the outcome. */
 int api_complete(api_req *r, const char *doc_id);
 
+#include <unistd.h>
 #endif /* SIGNCORE_API_H */

@@ -119,7 +119,7 @@ static int authenticate(api_req *r)
 	if (strncmp(key, "sc_live_", 8) && strncmp(key, "sc_test_", 8))
 		return api_fail(r, 401, "invalid_api_key", "API keys start with sc_live_ or sc_test_");
 	api_sha256_hex(key, strlen(key), hash);
-	st = api_db_prepare(r->db,
+	st = api_db_query(r->db,
 		"SELECT k.id, k.account_id, k.test, k.revoked_at, a.plan, k.last_used_at FROM api_keys k"
 		" JOIN accounts a ON a.id = k.account_id WHERE k.hash = ?", "s", hash);
 	if (!st)
@@ -136,7 +136,7 @@ static int authenticate(api_req *r)
 		r->key_last_used = sqlite3_column_int64(st, 5);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	api_db_done(st);
 	if (rc)
 		return rc;
 	if (r->plan < 0 || r->conf->rate[r->plan] <= 0)

@@ -74,9 +74,9 @@ static int doc_fill(api_req *r, const char *id, api_doc *d, int scoped)
 	int found = 0;
 
 	memset(d, 0, sizeof *d);
-	st = scoped ? api_db_prepare(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ? AND account_id = ?"
+	st = scoped ? api_db_query(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ? AND account_id = ?"
 		" AND test = ?", "ssi", id, r->account_id, (long long)r->test) :
-		api_db_prepare(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ?", "s", id);
+		api_db_query(r->db, "SELECT " DOC_COLS " FROM documents WHERE id = ?", "s", id);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(d->id, sizeof d->id, "%s", api_col_text(st, 0));
 		snprintf(d->status, sizeof d->status, "%s", api_col_text(st, 1));
@@ -90,7 +90,7 @@ static int doc_fill(api_req *r, const char *id, api_doc *d, int scoped)
 		d->title = strdup(api_col_text(st, 9));
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	api_db_done(st);
 	return found;
 }
 
@@ -123,36 +123,43 @@ int api_doc_load_any(api_req *r, const char *id, api_doc *d)
 	return load(r, id, d, 0);
 }
 
+#define DOC_JSON_COLS "id, title, status, signing_order, message, expires_at, test, pages, original_sha256," \
+	" signed_sha256, error, void_reason, created_at, updated_at, sent_at, completed_at, upload_id, page_sizes," \
+	" reminder_days, next_reminder_at"
+
+/* The JSON of the document in the current row of ST (DOC_JSON_COLS). */
+static json_t *doc_json_row(api_req *r, sqlite3_stmt *st)
+{
+	const char *id = api_col_text(st, 0), *status = api_col_text(st, 2);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:b,s:i,s:o,s:s,s:o,s:o,s:o}", "id", id,
+		"object", "document", "title", api_col_text(st, 1), "status", status, "error", api_col_json_str(st, 10),
+		"voidReason", api_col_json_str(st, 11), "testMode", sqlite3_column_int(st, 6), "pages",
+		sqlite3_column_int(st, 7), "pageSizes", json_loads(api_col_text(st, 17), 0, NULL), "signingOrder",
+		api_col_text(st, 3), "message", api_col_json_str(st, 4), "storageKey", api_col_json_str(st, 16),
+		"expiresAt", api_time_json(sqlite3_column_int64(st, 5)));
+
+	json_object_set_new(o, "originalSha256", api_col_json_str(st, 8));
+	json_object_set_new(o, "signedSha256", api_col_json_str(st, 9));
+	json_object_set_new(o, "createdAt", api_time_json(sqlite3_column_int64(st, 12)));
+	json_object_set_new(o, "updatedAt", api_time_json(sqlite3_column_int64(st, 13)));
+	json_object_set_new(o, "sentAt", api_time_json(sqlite3_column_int64(st, 14)));
+	json_object_set_new(o, "completedAt", api_time_json(sqlite3_column_int64(st, 15)));
+	json_object_set_new(o, "reminderDays", sqlite3_column_int(st, 18) > 0 ?
+		json_integer(sqlite3_column_int(st, 18)) : json_null());
+	json_object_set_new(o, "nextReminderAt", api_time_json(!strcmp(status, "pending") ?
+		sqlite3_column_int64(st, 19) : 0));
+	json_object_set_new(o, "recipients", api_recipients_json(r, id, status));
+	json_object_set_new(o, "fields", api_fields_json(r, id, NULL, !strcmp(status, "completed") ||
+		!strcmp(status, "completing")));
+	return o;
+}
+
 json_t *api_doc_json(api_req *r, const char *id)
 {
-	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT id, title, status, signing_order, message, expires_at, test,"
-		" pages, original_sha256, signed_sha256, error, void_reason, created_at, updated_at, sent_at, completed_at,"
-		" upload_id, page_sizes, reminder_days, next_reminder_at FROM documents WHERE id = ?", "s", id);
-	json_t *o = NULL;
+	sqlite3_stmt *st = api_db_query(r->db, "SELECT " DOC_JSON_COLS " FROM documents WHERE id = ?", "s", id);
+	json_t *o = st && sqlite3_step(st) == SQLITE_ROW ? doc_json_row(r, st) : NULL;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *status = api_col_text(st, 2);
-		o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:b,s:i,s:o,s:s,s:o,s:o,s:o}", "id", api_col_text(st, 0),
-			"object", "document", "title", api_col_text(st, 1), "status", status, "error", api_col_json_str(st, 10),
-			"voidReason", api_col_json_str(st, 11), "testMode", sqlite3_column_int(st, 6), "pages",
-			sqlite3_column_int(st, 7), "pageSizes", json_loads(api_col_text(st, 17), 0, NULL), "signingOrder",
-			api_col_text(st, 3), "message", api_col_json_str(st, 4), "storageKey", api_col_json_str(st, 16),
-			"expiresAt", api_time_json(sqlite3_column_int64(st, 5)));
-		json_object_set_new(o, "originalSha256", api_col_json_str(st, 8));
-		json_object_set_new(o, "signedSha256", api_col_json_str(st, 9));
-		json_object_set_new(o, "createdAt", api_time_json(sqlite3_column_int64(st, 12)));
-		json_object_set_new(o, "updatedAt", api_time_json(sqlite3_column_int64(st, 13)));
-		json_object_set_new(o, "sentAt", api_time_json(sqlite3_column_int64(st, 14)));
-		json_object_set_new(o, "completedAt", api_time_json(sqlite3_column_int64(st, 15)));
-		json_object_set_new(o, "reminderDays", sqlite3_column_int(st, 18) > 0 ?
-			json_integer(sqlite3_column_int(st, 18)) : json_null());
-		json_object_set_new(o, "nextReminderAt", api_time_json(!strcmp(status, "pending") ?
-			sqlite3_column_int64(st, 19) : 0));
-		json_object_set_new(o, "recipients", api_recipients_json(r, id, status));
-		json_object_set_new(o, "fields", api_fields_json(r, id, NULL, !strcmp(status, "completed") ||
-			!strcmp(status, "completing")));
-	}
-	sqlite3_finalize(st);
+	api_db_done(st);
 	return o;
 }
 
@@ -354,11 +361,32 @@ out:
 
 int api_documents_get(api_req *r)
 {
-	api_doc d;
-	if (api_doc_load(r, r->params[0], &d))
-		return -1;
-	api_doc_clear(&d);
-	return api_reply(r, 200, api_doc_json(r, r->params[0]), NULL);
+	const char *id = r->params[0];
+	sqlite3_stmt *st = NULL;
+	json_t *o = NULL;
+	int found = 0, due = 0;
+
+	/* api_doc_load and api_doc_json in one query: the document, if it is
+	 * this account's and mode's, straight to JSON */
+	if (valid_id(id, "doc_"))
+		st = api_db_query(r->db, "SELECT " DOC_JSON_COLS " FROM documents WHERE id = ? AND account_id = ?"
+			" AND test = ?", "ssi", id, r->account_id, (long long)r->test);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		long long expires = sqlite3_column_int64(st, 5);
+		found = 1;
+		/* past its expiry: expired first, as api_doc_load does */
+		due = !strcmp(api_col_text(st, 2), "pending") && expires && expires <= api_now();
+		if (!due)
+			o = doc_json_row(r, st);
+	}
+	api_db_done(st);
+	if (!found)
+		return api_fail(r, 404, "not_found", "no document %s", id);
+	if (due) {
+		api_doc_expire_due(r, id);
+		o = api_doc_json(r, id);
+	}
+	return api_reply(r, 200, o, NULL);
 }
 
 static const char *const statuses[] = { "draft", "pending", "completing", "completed", "declined", "voided",

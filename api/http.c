@@ -7,12 +7,15 @@
 #include "config.h"
 #include "api.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int api_buf_add(api_buf *b, const void *data, size_t len)
@@ -192,15 +195,114 @@ void api_header(api_req *r, const char *fmt, ...)
 	api_buf_add(&r->headers, "\r\n", 2);
 }
 
+/* The bytes of json_dumps(J, JSON_COMPACT), written straight into B. Every
+ * answer goes through here, and jansson's dumper costs a loop check
+ * (a formatted pointer in a hash table) per object and array and a printf
+ * per number; ours has neither. Strings in a json_t are valid UTF-8
+ * already (jansson checks them when they are made) and are escaped as
+ * jansson does: \" \\ \b \f \n \r \t, other control characters as \u00XX. */
+static int dump_string(api_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, from = 0;
+	int rc = api_buf_add(b, "\"", 1);
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 0, '0', '0', hex[c >> 4], hex[c & 15] };
+		size_t len = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default: esc[1] = 'u'; len = 6; break;
+		}
+		rc |= api_buf_add(b, s + from, i - from);
+		rc |= api_buf_add(b, esc, len);
+		from = i + 1;
+	}
+	rc |= api_buf_add(b, s + from, n - from);
+	return rc | api_buf_add(b, "\"", 1);
+}
+
+static int dump_integer(api_buf *b, long long v, const char *suffix)
+{
+	char digits[32], *p = digits + sizeof digits;
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	return api_buf_add(b, p, (size_t)(digits + sizeof digits - p)) | api_buf_add(b, suffix, strlen(suffix));
+}
+
+static int dump_json(api_buf *b, json_t *j)
+{
+	size_t i, n;
+	void *it;
+	int rc = 0;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		rc = api_buf_add(b, "{", 1);
+		for (it = json_object_iter(j), i = 0; it; it = json_object_iter_next(j, it), i++) {
+			const char *key = json_object_iter_key(it);
+			if (i)
+				rc |= api_buf_add(b, ",", 1);
+			rc |= dump_string(b, key, strlen(key));
+			rc |= api_buf_add(b, ":", 1);
+			rc |= dump_json(b, json_object_iter_value(it));
+		}
+		return rc | api_buf_add(b, "}", 1);
+	case JSON_ARRAY:
+		rc = api_buf_add(b, "[", 1);
+		for (i = 0, n = json_array_size(j); i < n; i++) {
+			if (i)
+				rc |= api_buf_add(b, ",", 1);
+			rc |= dump_json(b, json_array_get(j, i));
+		}
+		return rc | api_buf_add(b, "]", 1);
+	case JSON_STRING:
+		return dump_string(b, json_string_value(j), json_string_length(j));
+	case JSON_INTEGER:
+		return dump_integer(b, json_integer_value(j), "");
+	case JSON_REAL: {
+		double v = json_real_value(j);
+		char *s;
+		/* whole numbers (page sizes, most coordinates): "612.0", as %.17g plus
+		 * jansson's ".0"; the others as jansson writes them */
+		if (v > -1e15 && v < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
+			return dump_integer(b, (long long)v, ".0");
+		if (!(s = json_dumps(j, JSON_ENCODE_ANY)))
+			return -1;
+		rc = api_buf_add(b, s, strlen(s));
+		free(s);
+		return rc;
+	}
+	case JSON_TRUE:
+		return api_buf_add(b, "true", 4);
+	case JSON_FALSE:
+		return api_buf_add(b, "false", 5);
+	case JSON_NULL:
+		return api_buf_add(b, "null", 4);
+	}
+	return -1;
+}
+
 static void set_body_json(api_req *r, json_t *root)
 {
-	char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	r->out.len = 0;
-	if (s) {
-		api_buf_add(&r->out, s, strlen(s));
-		api_buf_add(&r->out, "\n", 1);
-		free(s);
-	}
+	if (!root || dump_json(&r->out, root) || api_buf_add(&r->out, "\n", 1))
+		r->out.len = 0;
 	r->out_type = "application/json";
 	json_decref(root);
 }
@@ -292,17 +394,33 @@ int api_reply_bytes(api_req *r, int status, const char *type, const void *data, 
 	return 0;
 }
 
-static void put(api_req *r, const char *data, size_t len)
+/* CGI: head and body in one writev on the descriptor (stdio would add an
+ * fstat and an ioctl on stdout, and could split the answer). */
+static void write_out(struct iovec *iov, int n)
 {
-	if (r->fcgi)
-		FCGX_PutStr(data, (int)len, r->fcgi->out);
-	else
-		fwrite(data, 1, len, stdout);
+	while (n > 0) {
+		ssize_t w = writev(1, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* the server went away */
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
 }
 
 void api_flush(api_req *r)
 {
 	api_buf head = { 0 };
+	int body;
 
 	api_buf_printf(&head, "Status: %d %s\r\n", r->status, api_status_text(r->status));
 	if (r->out_type)
@@ -314,11 +432,15 @@ void api_flush(api_req *r)
 	if (r->headers.len)
 		api_buf_add(&head, r->headers.data, r->headers.len);
 	api_buf_add(&head, "\r\n", 2);
-	put(r, head.data, head.len);
-	if (r->out.len && strcmp(r->method ? r->method : "", "HEAD"))
-		put(r, r->out.data, r->out.len);
-	if (!r->fcgi)
-		fflush(stdout);
+	body = r->out.len && strcmp(r->method ? r->method : "", "HEAD");
+	if (r->fcgi) {
+		FCGX_PutStr(head.data, (int)head.len, r->fcgi->out);
+		if (body)
+			FCGX_PutStr(r->out.data, (int)r->out.len, r->fcgi->out);
+	} else {
+		struct iovec iov[2] = { { head.data, head.len }, { r->out.data, body ? r->out.len : 0 } };
+		write_out(iov, body ? 2 : 1);
+	}
 	api_buf_free(&head);
 }
 

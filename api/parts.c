@@ -232,11 +232,11 @@ json_t *api_recipient_json(api_req *r, sqlite3_stmt *st, const char *doc_status)
 json_t *api_recipients_json(api_req *r, const char *doc_id, const char *doc_status)
 {
 	json_t *a = json_array();
-	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT " RECIPIENT_COLS " FROM recipients WHERE document_id = ?"
+	sqlite3_stmt *st = api_db_query(r->db, "SELECT " RECIPIENT_COLS " FROM recipients WHERE document_id = ?"
 		" ORDER BY idx", "s", doc_id);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, api_recipient_json(r, st, doc_status));
-	sqlite3_finalize(st);
+	api_db_done(st);
 	return a;
 }
 
@@ -265,12 +265,12 @@ static json_t *field_json(sqlite3_stmt *st, int with_value)
 json_t *api_fields_json(api_req *r, const char *doc_id, const char *recipient_id, int with_values)
 {
 	json_t *a = json_array();
-	sqlite3_stmt *st = api_db_prepare(r->db, "SELECT " FIELD_COLS " FROM fields f JOIN recipients r"
+	sqlite3_stmt *st = api_db_query(r->db, "SELECT " FIELD_COLS " FROM fields f JOIN recipients r"
 		" ON r.id = f.recipient_id WHERE f.document_id = ? AND (? IS NULL OR f.recipient_id = ?) ORDER BY f.idx",
 		"sss", doc_id, recipient_id, recipient_id);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, field_json(st, with_values));
-	sqlite3_finalize(st);
+	api_db_done(st);
 	return a;
 }
 

@@ -137,10 +137,18 @@ long long api_now(void)
 
 void api_time_str(char *out, long long t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* civil from days (Howard Hinnant's algorithm, the inverse of the one in
+	 * api_parse_time): gmtime_r would load /etc/localtime on its first call */
+	long long days = (t >= 0 ? t : t - 86399) / 86400, secs = t - days * 86400;
+	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	long long y = (long long)yoe + era * 400 + (m <= 2);
+
+	snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(y % 10000), m % 100u, d % 100u,
+		(unsigned)(secs / 3600) % 100u, (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
 }
 
 json_t *api_time_json(long long t)
@@ -236,36 +244,156 @@ sqlite3_stmt *api_db_prepare(sqlite3 *db, const char *sql, const char *fmt, ...)
 	return st;
 }
 
-int api_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+/* The statement cache of the one connection a server process keeps (see
+ * api_db_cache): a FastCGI process prepares each statement once instead of
+ * parsing its SQL on every request. A statement is reset when it is given
+ * back, so no read transaction outlives its use. */
+#define STMT_CACHE 48
+
+static struct {
+	sqlite3 *db;
+	unsigned clock;
+	struct {
+		sqlite3_stmt *st;
+		unsigned used;
+		int busy;
+	} e[STMT_CACHE];
+} cache;
+
+void api_db_cache(sqlite3 *db)
+{
+	cache.db = db;
+}
+
+static sqlite3_stmt *stmt_get(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
+	int i, slot = -1;
+
+	if (db && db == cache.db) {
+		for (i = 0; i < STMT_CACHE; i++) {
+			if (!cache.e[i].st) {
+				if (slot < 0 || cache.e[slot].st)
+					slot = i;
+				continue;
+			}
+			if (!cache.e[i].busy && !strcmp(sqlite3_sql(cache.e[i].st), sql)) {
+				cache.e[i].busy = 1;
+				cache.e[i].used = ++cache.clock;
+				return cache.e[i].st;
+			}
+			/* the least recently used idle one makes room when the cache is full */
+			if (!cache.e[i].busy && (slot < 0 || (cache.e[slot].st && cache.e[i].used < cache.e[slot].used)))
+				slot = i;
+		}
+	}
+	if (sqlite3_prepare_v3(db, sql, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (slot >= 0) {
+		sqlite3_finalize(cache.e[slot].st);
+		cache.e[slot].st = st;
+		cache.e[slot].busy = 1;
+		cache.e[slot].used = ++cache.clock;
+	}
+	return st;
+}
+
+static int stmt_put(sqlite3_stmt *st)
+{
+	int i;
+
+	if (!st)
+		return SQLITE_OK;
+	if (cache.db)
+		for (i = 0; i < STMT_CACHE; i++)
+			if (cache.e[i].st == st) {
+				int rc = sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				cache.e[i].busy = 0;
+				return rc;
+			}
+	return sqlite3_finalize(st);
+}
+
+sqlite3_stmt *api_db_query(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = stmt_get(db, sql);
+	va_list ap;
+
+	if (!st)
+		return NULL;
+	va_start(ap, fmt);
+	bindv(st, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+void api_db_done(sqlite3_stmt *st)
+{
+	stmt_put(st);
+}
+
+void api_db_idle(sqlite3 *db)
+{
+	int i;
+
+	if (!db || db != cache.db)
+		return;
+	for (i = 0; i < STMT_CACHE; i++)
+		if (cache.e[i].st) {
+			sqlite3_reset(cache.e[i].st);
+			sqlite3_clear_bindings(cache.e[i].st);
+			cache.e[i].busy = 0;
+		}
+	/* a request that stopped inside a transaction must not hold it */
+	if (!sqlite3_get_autocommit(db))
+		api_db_exec(db, "ROLLBACK");
+}
+
+void api_db_close(sqlite3 *db)
+{
+	int i;
+
+	if (db && db == cache.db) {
+		for (i = 0; i < STMT_CACHE; i++)
+			sqlite3_finalize(cache.e[i].st);
+		memset(&cache, 0, sizeof cache);
+	}
+	sqlite3_close(db);
+}
+
+int api_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = stmt_get(db, sql);
 	va_list ap;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!st)
 		return -1;
 	va_start(ap, fmt);
 	bindv(st, fmt, ap);
 	va_end(ap);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	stmt_put(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
 long long api_db_int(sqlite3 *db, long long def, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = stmt_get(db, sql);
 	long long v = def;
 	va_list ap;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!st)
 		return def;
 	va_start(ap, fmt);
 	bindv(st, fmt, ap);
 	va_end(ap);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	stmt_put(st);
 	return v;
 }
 
@@ -336,12 +464,24 @@ int api_db_open(sqlite3 **out, const char *dir, int create, char *err, size_t er
 	}
 	free(path);
 	sqlite3_busy_timeout(db, 10000);
+	/* The last connection to close keeps signcore.db-wal and -shm instead of
+	 * deleting them: a CGI process is nearly always the last one, and making
+	 * and deleting two files per request cost more than the request itself.
+	 * The WAL is still checkpointed at that close, and the journal size
+	 * limit has it truncated to zero bytes then (and kept under 4 MiB after
+	 * checkpoints while the server runs), so the next opener's recovery
+	 * reads nothing. Readers and writers coordinate through the -shm locks
+	 * exactly as before: only the unlink of idle files is skipped. */
+	{
+		int persist = 1;
+		sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 	if (create && api_db_exec(db, "PRAGMA journal_mode=WAL")) {
 		snprintf(err, errsz, "database: %s", sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return -1;
 	}
-	api_db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+	api_db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304");
 	if (create && api_db_migrate(db, err, errsz)) {
 		sqlite3_close(db);
 		return -1;
@@ -403,25 +543,30 @@ done:
 
 unsigned char *api_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char *buf = NULL;
-	long size;
+	struct stat sb;
+	size_t got = 0;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+	if (fstat(fd, &sb) || sb.st_size < 0 || !(buf = malloc((size_t)sb.st_size + 1)))
 		goto fail;
-	if (!(buf = malloc((size_t)size + 1)))
-		goto fail;
-	if (fread(buf, 1, (size_t)size, f) != (size_t)size)
-		goto fail;
-	buf[size] = 0;
-	*len = (size_t)size;
-	fclose(f);
+	while (got < (size_t)sb.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	*len = got;
+	close(fd);
 	return buf;
 fail:
 	free(buf);
-	fclose(f);
+	close(fd);
 	return NULL;
 }
 

@@ -7,12 +7,15 @@
 # DATA_DIR is a data directory made by `signcore-admin init`. The server
 # runs as a daemon; its configuration, pid file and logs are in
 # DATA_DIR/www. It prints the base URL (http://127.0.0.1:PORT) on standard
-# output. --fastcgi runs signcore.cgi once as a FastCGI server (spawn-fcgi,
-# a Unix socket) instead of one process per request. --stop stops it.
+# output. --fastcgi runs signcore.cgi as a FastCGI server (spawn-fcgi, a Unix
+# socket) instead of one process per request: two processes per CPU core (or
+# SIGNCORE_FCGI_PROCS), each keeping its database connection and prepared
+# statements; two, because after each answer a process waits for the web
+# server to close the connection (libfcgi's graceful close). --stop stops it.
 #
 # Environment: SIGNCORE_CGI (the program; default: the build tree's, else
 # the installed one), SIGNCORE_LIBRARY and SIGNCORE_FONT_DIR (passed to
-# the program), LIGHTTPD, SPAWN_FCGI.
+# the program), SIGNCORE_FCGI_PROCS, LIGHTTPD, SPAWN_FCGI.
 # SPDX-License-Identifier: AGPL-3.0-or-later
 set -eu
 
@@ -34,7 +37,8 @@ W=$DATA/www
 stop()
 {
 	for f in "$W/lighttpd.pid" "$W/fcgi.pid"; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || :
+		# spawn-fcgi writes one pid per line, one for each process
+		[ -f "$f" ] && kill $(cat "$f") 2>/dev/null || :
 		rm -f "$f"
 	done
 }
@@ -98,7 +102,8 @@ while :; do
 		rm -f "$W/fcgi.sock"
 		env SIGNCORE_DATA_DIR="$DATA" ${SIGNCORE_LIBRARY:+SIGNCORE_LIBRARY="$SIGNCORE_LIBRARY"} \
 			${SIGNCORE_FONT_DIR:+SIGNCORE_FONT_DIR="$SIGNCORE_FONT_DIR"} \
-			"$SPAWN_FCGI" -s "$W/fcgi.sock" -P "$W/fcgi.pid" -- "$SIGNCORE_CGI" >/dev/null ||
+			"$SPAWN_FCGI" -s "$W/fcgi.sock" -P "$W/fcgi.pid" -F "${SIGNCORE_FCGI_PROCS:-$((2 * $(nproc 2>/dev/null || echo 1)))}" \
+			-- "$SIGNCORE_CGI" >/dev/null ||
 			die "spawn-fcgi could not start $SIGNCORE_CGI"
 	fi
 	if "$LIGHTTPD" -f "$W/lighttpd.conf" 2>"$W/start.err"; then

@@ -2,6 +2,8 @@
 # REST API benchmark: wrk against lighttpd on 127.0.0.1, in one run:
 #   - a trivial C CGI printing fixed JSON (the baseline),
 #   - the same CGI linked to libsigncore (what loading the engine costs),
+#   - the same CGI opening signcore's database and running one query (the
+#     floor of a CGI keeping its state in SQLite),
 #   - GET /v1/documents/{id} through signcore.cgi as a CGI,
 #   - the same request with signcore.cgi as a FastCGI server (spawn-fcgi),
 # then the completion of a 10-page, 2-signer document (fill, flatten,
@@ -45,6 +47,11 @@ mkdir -p "$work/triv"
 cc -O2 -o "$work/triv/trivial.cgi" "$root/tests/bench/trivial_cgi.c" || die "cc failed"
 cc -O2 -DLINK_SIGNCORE -I"$root/libsigncore" -o "$work/triv/linked.cgi" "$root/tests/bench/trivial_cgi.c" \
 	-L"$root/libsigncore/.libs" -lsigncore -Wl,-rpath,"$root/libsigncore/.libs" || die "cc (linked) failed"
+# linked as signcore.cgi is: SQLite's archive, libm on first use (api/lazymath.c)
+sqlite_libs="$(cc -print-file-name=libsqlite3.a) $root/api/lazymath.c"
+grep -q '^#define SIGNCORE_LAZY_LIBM' "$root/config.h" || sqlite_libs="-lsqlite3 -lm"
+cc -O2 -I"$root" -DSQLITE_DB="\"$work/data/signcore.db\"" -o "$work/triv/sqlite.cgi" "$root/tests/bench/trivial_cgi.c" \
+	$sqlite_libs -ldl -lpthread || die "cc (sqlite) failed"
 tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$work/triv/lighttpd.conf" <<CONF
 server.modules = ("mod_cgi")
@@ -110,6 +117,7 @@ rate()
 note "wrk -t2 -c$conns -d${dur}s per row"
 r_triv=$(rate "http://127.0.0.1:$tport/trivial.cgi")
 r_link=$(rate "http://127.0.0.1:$tport/linked.cgi")
+r_sql=$(rate "http://127.0.0.1:$tport/sqlite.cgi")
 r_cgi=$(rate -H "Authorization: Bearer $key" "$base/v1/documents/$doc")
 sh "$root/api/deploy/serve-local.sh" "$work/data" --stop
 base=$(sh "$root/api/deploy/serve-local.sh" "$work/data" --fastcgi) || die "serve-local --fastcgi"
@@ -166,6 +174,7 @@ pct() { python3 -c "print('%.0f%%' % (100 * float('$1') / float('$2')))"; }
 x() { python3 -c "print('%.1fx' % (float('$1') / float('$2')))"; }
 set -- $r_triv; triv=$1 triv99=$2
 set -- $r_link; link=$1 link99=$2
+set -- $r_sql; sql=$1 sql99=$2
 set -- $r_cgi; cgi=$1 cgi99=$2
 set -- $r_fcgi; fcgi=$1 fcgi99=$2
 cat <<TABLE
@@ -176,6 +185,7 @@ REST API, $(nproc) cores ($cpu), wrk -t2 -c$conns -d${dur}s, lighttpd on 127.0.0
 |---|---:|---:|---:|
 | trivial C CGI, fixed JSON | $triv | $triv99 | 100% |
 | same, linked to libsigncore | $link | $link99 | $(pct "$link" "$triv") |
+| same, opening signcore's SQLite database for one query | $sql | $sql99 | $(pct "$sql" "$triv") |
 | GET /v1/documents/{id}, signcore.cgi as CGI | $cgi | $cgi99 | $(pct "$cgi" "$triv") |
 | same, signcore.cgi as FastCGI | $fcgi | $fcgi99 | $(pct "$fcgi" "$triv") ($(x "$fcgi" "$cgi") the CGI) |
 

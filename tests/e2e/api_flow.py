@@ -542,9 +542,17 @@ def t_expiry():
     r = curl("POST", "/v1/documents", KEY, {"title": "Expires", "storageKey": key, "expiresAt": exp,
                                             "recipients": [{"email": "a@example.in", "name": "A"}]})
     expect(r, 201, what="document with an expiry")
+    r2 = curl("POST", "/v1/documents", KEY, {"title": "Expires too", "storageKey": key, "expiresAt": exp,
+                                             "recipients": [{"email": "a@example.in", "name": "A"}]})
+    expect(r2, 201, what="second document with an expiry")
     t = token_of(r.data, "a@example.in")
     expect(curl("GET", "/v1/signing/" + t), 200, None, "link works before expiry")
     time.sleep(3.2)
+    # the owner's GET is the first request to see the second one past its expiry
+    g = curl("GET", "/v1/documents/" + r2.data["id"], KEY).data
+    check(g["status"] == "expired", "document expired when its owner reads it")
+    ev = [e["type"] for e in curl("GET", "/v1/documents/%s/events" % r2.data["id"], KEY).data]
+    check(ev.count("document.expired") == 1, "one expiry event on a read")
     expect(curl("GET", "/v1/signing/" + t), 410, "document_expired", "link after expiry")
     g = curl("GET", "/v1/documents/" + r.data["id"], KEY).data
     check(g["status"] == "expired", "document expired")

@@ -262,6 +262,8 @@ int signcore_ctx_new(signcore_ctx **out)
 		free(ctx);
 		return SIGNCORE_ENOMEM;
 	}
+	dir = getenv("SIGNCORE_DURABLE");
+	ctx->durable = dir && *dir && strcmp(dir, "0") != 0;
 	dir = getenv("SIGNCORE_FONT_DIR");
 	ctx->font_dir = signcore__strdup(dir && *dir ? dir : SIGNCORE_FONTDIR);
 	if (!ctx->font_dir) {
@@ -271,6 +273,12 @@ int signcore_ctx_new(signcore_ctx **out)
 	}
 	*out = ctx;
 	return SIGNCORE_OK;
+}
+
+void signcore_ctx_set_durable(signcore_ctx *ctx, int on)
+{
+	if (ctx)
+		ctx->durable = on != 0;
 }
 
 int signcore_ctx_set_font_dir(signcore_ctx *ctx, const char *dir)

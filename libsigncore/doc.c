@@ -80,6 +80,7 @@ int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out, const char *path,
 	unsigned char head[1024], tail[2048];
 	size_t headlen, taillen;
 	struct stat st;
+	fz_stream *stm = NULL;
 	FILE *f;
 	int code;
 
@@ -114,8 +115,13 @@ int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out, const char *path,
 		return signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
 	}
 	doc->ctx = ctx;
-	fz_try(fz)
-		doc->pdf = pdf_open_document(fz, path);
+	fz_var(stm);
+	fz_try(fz) {
+		stm = signcore__open_input(fz, path);
+		doc->pdf = pdf_open_document_with_stream(fz, stm);
+	}
+	fz_always(fz)
+		fz_drop_stream(fz, stm);
 	fz_catch(fz) {
 		code = signcore__caught(ctx, SIGNCORE_EBADINPUT, path);
 		if (code == SIGNCORE_EBADINPUT && !has_eof_marker(tail, taillen))
@@ -275,129 +281,6 @@ int signcore_doc_encrypted(signcore_doc *doc)
 	return doc && doc->pdf->crypt != NULL;
 }
 
-/* Write the document to PATH (a fresh file). */
-/* The output of the PDF writer. MuPDF's own file output writes unbuffered
- * in 8 KB pieces and reads the file back (to hash the signed byte ranges)
- * 4 KB at a time with a seek before each read: 50,000 system calls for a
- * 100 MB file. A stdio buffer of our own turns them into a few hundred. */
-#define OUT_BUFFER (1 << 20)
-
-typedef struct {
-	FILE *f;
-	char *buf;  /* the stdio buffer (glibc ignores the size without one) */
-} sc_out;
-
-static void out_write(fz_context *fz, void *state, const void *data, size_t n)
-{
-	if (fwrite(data, 1, n, ((sc_out *)state)->f) != n)
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot write: %s", strerror(errno));
-}
-
-static void out_seek(fz_context *fz, void *state, int64_t offset, int whence)
-{
-	if (fseeko(((sc_out *)state)->f, (off_t)offset, whence) != 0)
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot seek: %s", strerror(errno));
-}
-
-static int64_t out_tell(fz_context *fz, void *state)
-{
-	off_t at = ftello(((sc_out *)state)->f);
-
-	if (at < 0)
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot tell: %s", strerror(errno));
-	return at;
-}
-
-static void out_close(fz_context *fz, void *state)
-{
-	if (fflush(((sc_out *)state)->f) != 0)
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot write: %s", strerror(errno));
-}
-
-static void out_drop(fz_context *fz, void *state)
-{
-	sc_out *o = state;
-
-	(void)fz;
-	fclose(o->f);
-	free(o->buf);
-	free(o);
-}
-
-static fz_stream *out_as_stream(fz_context *fz, void *state)
-{
-	out_close(fz, state);
-	return fz_open_file_ptr_no_close(fz, ((sc_out *)state)->f);
-}
-
-static void out_truncate(fz_context *fz, void *state)
-{
-	FILE *f = ((sc_out *)state)->f;
-	off_t at;
-
-	out_close(fz, state);
-	at = ftello(f);
-	if (at < 0 || ftruncate(fileno(f), at) != 0)
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot truncate: %s", strerror(errno));
-}
-
-static fz_output *open_output(fz_context *fz, const char *path)
-{
-	sc_out *o = calloc(1, sizeof *o);
-	fz_output *out = NULL;
-
-	fz_var(out);
-	if (!o || !(o->buf = malloc(OUT_BUFFER))) {
-		free(o);
-		fz_throw(fz, FZ_ERROR_MEMORY, "out of memory");
-	}
-	if (!(o->f = fopen(path, "wb+"))) {
-		free(o->buf);
-		free(o);
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot open %s: %s", path, strerror(errno));
-	}
-	setvbuf(o->f, o->buf, _IOFBF, OUT_BUFFER);
-	fz_try(fz)
-		out = fz_new_output(fz, 0, o, out_write, out_close, out_drop);
-	fz_catch(fz) {
-		out_drop(fz, o);
-		fz_rethrow(fz);
-	}
-	out->seek = out_seek;
-	out->tell = out_tell;
-	out->as_stream = out_as_stream;
-	out->truncate = out_truncate;
-	return out;
-}
-
-void signcore__write_pdf(fz_context *fz, pdf_document *pdf, const char *path, int full)
-{
-	pdf_write_options wo;
-	fz_output *out = NULL;
-
-	/* Built by hand: pdf_parse_write_options resets the struct, and a
-	 * forgotten do_incremental silently rewrites the file. */
-	memset(&wo, 0, sizeof wo);
-	wo.do_incremental = !full;
-	wo.do_compress = 1;
-	wo.do_compress_fonts = 1;
-	wo.do_compress_images = 1;
-	wo.do_garbage = full ? 1 : 0;
-	wo.do_encrypt = PDF_ENCRYPT_KEEP;
-	wo.permissions = ~0;
-
-	fz_var(out);
-	fz_try(fz) {
-		out = open_output(fz, path);
-		pdf_write_document(fz, pdf, out, &wo);
-		fz_close_output(fz, out);
-	}
-	fz_always(fz)
-		fz_drop_output(fz, out);
-	fz_catch(fz)
-		fz_rethrow(fz);
-}
-
 static int must_rewrite(signcore_doc *doc, const signcore_save_options *opts)
 {
 	if (doc->pdf->repair_attempted)
@@ -406,9 +289,9 @@ static int must_rewrite(signcore_doc *doc, const signcore_save_options *opts)
 	return (opts && opts->full_rewrite) || doc->repaired || !doc->pdf->file;
 }
 
-static int sync_file(const char *path)
+static int sync_path(const char *path, int flags)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, flags | O_CLOEXEC);
 	int rc;
 
 	if (fd < 0)
@@ -449,8 +332,21 @@ done:
 
 int signcore__publish(signcore_ctx *ctx, const char *tmp, const char *path)
 {
-	if (sync_file(tmp) != 0 || rename(tmp, path) != 0)
+	char *dircopy;
+	int rc;
+
+	/* Renamed whole, the output is never seen half written. Durable: also
+	 * on the disk, with its directory entry, before this returns. */
+	if ((ctx->durable && sync_path(tmp, O_RDONLY) != 0) || rename(tmp, path) != 0)
 		return signcore__err(ctx, SIGNCORE_EIO, "%s: %s", path, strerror(errno));
+	if (!ctx->durable)
+		return SIGNCORE_OK;
+	if (!(dircopy = signcore__strdup(path)))
+		return signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
+	rc = sync_path(dirname(dircopy), O_RDONLY | O_DIRECTORY);
+	free(dircopy);
+	if (rc != 0)
+		return signcore__err(ctx, SIGNCORE_EIO, "%s: cannot flush its directory: %s", path, strerror(errno));
 	return SIGNCORE_OK;
 }
 

@@ -49,6 +49,8 @@ struct signcore_ctx {
 	} zfonts[8];
 	int nzfonts;
 	size_t token_size;   /* size of the last time-stamp token seen */
+	int durable;         /* fsync each output and its directory */
+	void *writing;       /* the output signcore__write_pdf is writing, or NULL */
 };
 
 struct signcore_doc {
@@ -292,8 +294,14 @@ void signcore__ltv_free(sc_ltv *l);
 /* doc.c: write helpers shared with signing. */
 /* A new empty file beside PATH (malloc'd name). */
 char *signcore__tmp_beside(signcore_ctx *ctx, const char *path, int *code);
-/* fsync TMP and rename it to PATH. */
+/* Rename TMP to PATH; with ctx->durable, fsync it and the directory too. */
 int signcore__publish(signcore_ctx *ctx, const char *tmp, const char *path);
+/* io.c: a document's input stream (pread, growing buffer); the PDF writer's
+ * output, which lets the kernel copy the original of an incremental save. */
+fz_stream *signcore__open_input(fz_context *fz, const char *path);
+/* Hash the byte ranges (offset, length pairs) of the file being written
+ * (ctx->writing) into MC, reading the original's part from the original. */
+int signcore__out_digest(fz_context *fz, void *out, EVP_MD_CTX *mc, const int64_t *ranges, int n);
 void signcore__write_pdf(fz_context *fz, pdf_document *pdf, const char *path, int full);
 
 /* field.c */

@@ -46,6 +46,7 @@ typedef struct {
 	sc_der attrs;             /* prepare: the signed attributes */
 	unsigned char *token;     /* the time-stamp token embedded */
 	size_t toklen;
+	pdf_obj *v;               /* the signature dictionary, while it is written */
 } sc_psigner;
 
 static pdf_pkcs7_signer *ps_keep(fz_context *fz, pdf_pkcs7_signer *s)
@@ -93,8 +94,21 @@ static void hash_stream(sc_psigner *p, fz_stream *in)
 		signcore__throw(p->ctx, SIGNCORE_ENOMEM, "cannot start the document digest");
 	}
 	fz_try(fz) {
-		while ((n = fz_read(fz, in, buf, sizeof buf)) > 0)
-			EVP_DigestUpdate(mc, buf, n);
+		pdf_obj *br = p->v ? pdf_dict_get(fz, p->v, PDF_NAME(ByteRange)) : NULL;
+		int64_t r[4];
+		int i, direct = pdf_array_len(fz, br) == 4 && p->ctx->writing;
+
+		/* The ranges MuPDF just wrote into the dictionary, hashed from the
+		 * file without the 4 KB copies of its range stream. */
+		for (i = 0; direct && i < 4; i++) {
+			pdf_obj *x = pdf_array_get(fz, br, i);
+
+			direct = pdf_is_int(fz, x);
+			r[i] = pdf_to_int64(fz, x);
+		}
+		if (!direct || signcore__out_digest(fz, p->ctx->writing, mc, r, 2) != 0)
+			while ((n = fz_read(fz, in, buf, sizeof buf)) > 0)
+				EVP_DigestUpdate(mc, buf, n);
 		EVP_DigestFinal_ex(mc, p->hash, &p->hashlen);
 	}
 	fz_always(fz)
@@ -480,10 +494,13 @@ static int write_attempt(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *field, p
 		pdf_dict_put_string(fz, v, PDF_NAME(Contents), zeros, ps->reserve);
 		pdf_xref_store_unsaved_signature(fz, pdf, field, &ps->base);
 		stored = 1;
+		ps->v = v;
 		signcore__write_pdf(fz, pdf, tmp, 0);
 	}
-	fz_always(fz)
+	fz_always(fz) {
+		ps->v = NULL;
 		fz_free(fz, zeros);
+	}
 	fz_catch(fz) {
 		code = signcore__caught(ctx, SIGNCORE_EIO, "writing the signed document");
 		if (stored)

@@ -97,6 +97,18 @@ SIGNCORE_API const char *signcore_ctx_last_error(const signcore_ctx *ctx);
 /* Use the bundled fonts in DIR instead of the default directory. */
 SIGNCORE_API int signcore_ctx_set_font_dir(signcore_ctx *ctx, const char *dir);
 
+/*
+ * Every file the library writes goes to a temporary file beside its path
+ * and is renamed over it only when complete, so no reader ever sees half a
+ * file and a failure leaves nothing behind. Durable (ON != 0) adds an
+ * fsync of the file and of its directory before the call returns, so the
+ * output also survives a power cut; each fsync costs about a millisecond on
+ * an SSD, more than the signature itself. Off by default, like cp or
+ * openssl; the environment variable SIGNCORE_DURABLE=1 turns it on for
+ * every new context.
+ */
+SIGNCORE_API void signcore_ctx_set_durable(signcore_ctx *ctx, int on);
+
 /* Release memory the library handed to the caller (buffers, lists). */
 SIGNCORE_API void signcore_free(void *ptr);
 

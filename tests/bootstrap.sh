@@ -10,7 +10,7 @@ DEPS="build-essential autoconf automake libtool pkg-config python3 tzdata
  libharfbuzz-dev libfreetype-dev zlib1g-dev libssl-dev libjansson-dev libcurl4-openssl-dev
  check qpdf poppler-utils libharfbuzz-bin mupdf-tools
  openssl lighttpd libnss3-tools curl
- libsqlite3-dev libfcgi-dev spawn-fcgi python3-yaml nodejs"
+ libsqlite3-dev libfcgi-dev spawn-fcgi python3-yaml nodejs strace"
 
 missing=""
 for p in $DEPS; do

@@ -120,6 +120,45 @@ done
 if tail -c 2000 out/xrefstream-B-LTA.pdf | grep -q '/Type */XRef'; then pass; else fail "xref stream input lost its xref stream form"; fi
 if tail -c 2000 out/plain-B-LTA.pdf | grep -q '^xref'; then pass; else fail "classic xref input lost its xref table"; fi
 
+# --- a large file (12 MB): the original is copied by the kernel, in a second
+# thread, and hashed from its mapping; the output on the same file system and
+# on another one (/dev/shm: copy_file_range refuses, the copy is by hand) ----
+python3 "$SRCDIR/tests/bench/mkcorpus.py" big big.pdf 400 12 || fail "mkcorpus big"
+big_ok()
+{
+	starts_with "$1" big.pdf && pass || fail "$1 does not start with the original bytes"
+	qpdf_ok "$1"
+	pdfsig_all "$1"
+	openssl_all "$1" "$2"
+}
+ok "$S" sign big.pdf -o out/big-B-T.pdf $P12 --level B-T --tsa "$TSA_URL" $TRUST --page 3 --rect 40,40,220,60
+big_ok out/big-B-T.pdf B-T
+ok "$S" sign out/big-B-T.pdf -o out/big-B-T-2.pdf --key "$SIGNER_P256_KEY" --cert "$SIGNER_P256_CRT" --chain "$CHAIN_PEM" --invisible
+starts_with out/big-B-T-2.pdf out/big-B-T.pdf && pass || fail "second signature of the large file rewrote the first"
+pdfsig_all out/big-B-T-2.pdf
+[ "$NSIG" = 2 ] && pass || fail "large file, two signatures: pdfsig saw $NSIG"
+if [ -d /dev/shm ] && shm=$(mktemp -d /dev/shm/signcore-test.XXXXXX); then
+	ok "$S" sign big.pdf -o "$shm/big.pdf" $P12 --invisible
+	big_ok "$shm/big.pdf" B-B
+	rm -rf "$shm"
+fi
+# Saved over itself: the original is read through the descriptor opened
+# before the rename.
+cp big.pdf self.pdf
+ok "$S" sign self.pdf -o self.pdf $P12 --invisible
+starts_with self.pdf big.pdf && pass || fail "signing a large file over itself lost its original bytes"
+pdfsig_all self.pdf
+# Durable outputs: the file and its directory are flushed (seen with strace).
+if command -v strace >/dev/null 2>&1; then
+	SIGNCORE_DURABLE=1 strace -f -qq -e trace=fsync -o fsync.log "$S" sign "$F/plain.pdf" -o out/durable.pdf $P12 --invisible >/dev/null 2>&1 \
+		&& pass || fail "SIGNCORE_DURABLE=1 sign failed"
+	[ "$(grep -c '^[0-9]* *fsync(' fsync.log)" -ge 2 ] && pass || fail "SIGNCORE_DURABLE=1: expected an fsync of the file and of its directory: $(cat fsync.log)"
+	strace -f -qq -e trace=fsync -o fsync.log "$S" sign "$F/plain.pdf" -o out/fast.pdf $P12 --invisible >/dev/null 2>&1
+	[ "$(grep -c 'fsync(' fsync.log)" -eq 0 ] && pass || fail "without SIGNCORE_DURABLE an output was flushed: $(cat fsync.log)"
+else
+	echo "sign.sh: strace not installed: durable writes not checked" >&2
+fi
+
 # --- three sequential signatures: RSA, P-256, RSA-PSS SHA-384 ------------------
 for input in plain xrefstream; do
 	ok "$S" sign "$F/$input.pdf" -o out/s1.pdf $P12 --level B-T --tsa "$TSA_URL" $TRUST --page 1 --rect 40,40,160,50

@@ -81,8 +81,8 @@ int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out, const char *path,
 	size_t headlen, taillen;
 	struct stat st;
 	fz_stream *stm = NULL;
-	FILE *f;
-	int code;
+	ssize_t n;
+	int fd, code;
 
 	if (!ctx || !out || !path)
 		return ctx ? signcore__err(ctx, SIGNCORE_EINVAL, "signcore_doc_open: NULL argument")
@@ -91,33 +91,38 @@ int signcore_doc_open(signcore_ctx *ctx, signcore_doc **out, const char *path,
 	signcore__clear_err(ctx);
 	fz = ctx->fz;
 
-	if (stat(path, &st) != 0)
-		return signcore__err(ctx, errno == ENOENT ? SIGNCORE_ENOTFOUND : SIGNCORE_EIO,
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		code = signcore__err(ctx, errno == ENOENT ? SIGNCORE_ENOTFOUND : SIGNCORE_EIO,
 			"%s: %s", path, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return signcore__err(ctx, SIGNCORE_EBADINPUT, "%s: is a directory, not a PDF file", path);
-	if (st.st_size == 0)
-		return signcore__err(ctx, SIGNCORE_EBADINPUT, "%s: empty file, not a PDF", path);
-	f = fopen(path, "rb");
-	if (!f)
-		return signcore__err(ctx, SIGNCORE_EIO, "%s: %s", path, strerror(errno));
-	headlen = fread(head, 1, sizeof head, f);
-	taillen = 0;
-	if (fseeko(f, st.st_size > (off_t)sizeof tail ? st.st_size - (off_t)sizeof tail : 0, SEEK_SET) == 0)
-		taillen = fread(tail, 1, sizeof tail, f);
-	fclose(f);
-	if (!has_pdf_header(head, headlen))
+		if (fd >= 0)
+			close(fd);
+		return code;
+	}
+	if (S_ISDIR(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return signcore__err(ctx, SIGNCORE_EBADINPUT, S_ISDIR(st.st_mode)
+			? "%s: is a directory, not a PDF file" : "%s: empty file, not a PDF", path);
+	}
+	n = pread(fd, head, sizeof head, 0);
+	headlen = n > 0 ? (size_t)n : 0;
+	n = pread(fd, tail, sizeof tail, st.st_size > (off_t)sizeof tail ? st.st_size - (off_t)sizeof tail : 0);
+	taillen = n > 0 ? (size_t)n : 0;
+	if (!has_pdf_header(head, headlen)) {
+		close(fd);
 		return signcore__err(ctx, SIGNCORE_EBADINPUT, "%s: not a PDF file (no %%PDF- header)", path);
+	}
 
 	doc = calloc(1, sizeof *doc);
 	if (!doc || !(doc->path = signcore__strdup(path))) {
 		free(doc);
+		close(fd);
 		return signcore__err(ctx, SIGNCORE_ENOMEM, "out of memory");
 	}
 	doc->ctx = ctx;
 	fz_var(stm);
 	fz_try(fz) {
-		stm = signcore__open_input(fz, path);
+		stm = signcore__open_input(fz, fd);
 		doc->pdf = pdf_open_document_with_stream(fz, stm);
 	}
 	fz_always(fz)

@@ -298,7 +298,8 @@ char *signcore__tmp_beside(signcore_ctx *ctx, const char *path, int *code);
 int signcore__publish(signcore_ctx *ctx, const char *tmp, const char *path);
 /* io.c: a document's input stream (pread, growing buffer); the PDF writer's
  * output, which lets the kernel copy the original of an incremental save. */
-fz_stream *signcore__open_input(fz_context *fz, const char *path);
+/* Takes FD (closed with the stream, also when this throws). */
+fz_stream *signcore__open_input(fz_context *fz, int fd);
 /* Hash the byte ranges (offset, length pairs) of the file being written
  * (ctx->writing) into MC, reading the original's part from the original. */
 int signcore__out_digest(fz_context *fz, void *out, EVP_MD_CTX *mc, const int64_t *ranges, int n);

@@ -36,7 +36,7 @@
 
 #define IN_FIRST  (4 << 10)
 #define IN_MAX    (1 << 20)
-#define OUT_BUFFER (1 << 20)
+#define OUT_BUFFER (128 << 10)
 #define COPY_CHUNK (1 << 20)
 #define MAP_MIN   ((int64_t)8 << 20)
 
@@ -46,7 +46,8 @@ typedef struct {
 	int fd;
 	int own;            /* close FD when the stream is dropped */
 	size_t want;        /* size of the next read */
-	unsigned char *buf; /* IN_MAX bytes */
+	unsigned char *buf; /* CAP bytes, grown up to IN_MAX */
+	size_t cap;
 	unsigned char *map; /* the whole file, when mapped */
 	int64_t maplen;
 	/* A view of an output (out_as_stream): [0, base_end) comes from the
@@ -72,6 +73,15 @@ static int in_next(fz_context *fz, fz_stream *stm, size_t hint)
 		if (n == 0)
 			return EOF;
 		return *stm->rp++;
+	}
+	if (s->want > s->cap) {
+		unsigned char *b = realloc(s->buf, s->want);
+
+		if (b) {
+			s->buf = b;
+			s->cap = s->want;
+		} else
+			s->want = s->cap;
 	}
 	if (stm->pos < s->base_len) {
 		int64_t left = s->base_end > stm->pos ? s->base_end - stm->pos : 0;
@@ -129,7 +139,7 @@ static void in_seek(fz_context *fz, fz_stream *stm, int64_t offset, int whence)
 		return;
 	}
 	start = stm->pos - (stm->wp - s->buf);
-	if (stm->wp && stm->rp >= s->buf && stm->wp <= s->buf + IN_MAX && offset >= start && offset <= stm->pos) {
+	if (stm->wp && stm->rp >= s->buf && stm->wp <= s->buf + s->cap && offset >= start && offset <= stm->pos) {
 		stm->rp = s->buf + (offset - start);
 		return;
 	}
@@ -168,7 +178,7 @@ static fz_stream *open_in(fz_context *fz, int fd, int own, int map)
 			s->maplen = st.st_size;
 		}
 	}
-	if (!s || (!s->map && !(s->buf = malloc(IN_MAX)))) {
+	if (!s || (!s->map && !(s->buf = malloc(IN_FIRST)))) {
 		free(s);
 		if (own)
 			close(fd);
@@ -177,18 +187,15 @@ static fz_stream *open_in(fz_context *fz, int fd, int own, int map)
 	s->fd = fd;
 	s->own = own;
 	s->want = IN_FIRST;
+	s->cap = s->map ? 0 : IN_FIRST;
 	s->base_fd = -1;
 	stm = fz_new_stream(fz, s, in_next, in_drop);
 	stm->seek = in_seek;
 	return stm;
 }
 
-fz_stream *signcore__open_input(fz_context *fz, const char *path)
+fz_stream *signcore__open_input(fz_context *fz, int fd)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot open %s: %s", path, strerror(errno));
 	return open_in(fz, fd, 1, 1);
 }
 
@@ -441,6 +448,7 @@ static fz_output *open_output(fz_context *fz, const char *path, pdf_document *ba
 	sc_out *o = calloc(1, sizeof *o);
 	sc_in *in = base ? input_of(base->file) : NULL;
 	fz_output *out = NULL;
+	struct stat st;
 
 	fz_var(out);
 	if (!o || !(o->buf = malloc(OUT_BUFFER))) {
@@ -448,10 +456,18 @@ static fz_output *open_output(fz_context *fz, const char *path, pdf_document *ba
 		fz_throw(fz, FZ_ERROR_MEMORY, "out of memory");
 	}
 	o->base_fd = -1;
-	if ((o->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+	/* PATH is a new empty file (signcore__tmp_beside) unless a first
+	 * attempt wrote it. No O_TRUNC when it is empty: on ext4 a truncation
+	 * to zero makes the close start writing the file out (auto_da_alloc). */
+	if ((o->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0 ||
+	    fstat(o->fd, &st) != 0 || (st.st_size > 0 && ftruncate(o->fd, 0) != 0)) {
+		int e = errno;
+
+		if (o->fd >= 0)
+			close(o->fd);
 		free(o->buf);
 		free(o);
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot open %s: %s", path, strerror(errno));
+		fz_throw(fz, FZ_ERROR_GENERIC, "cannot open %s: %s", path, strerror(e));
 	}
 	if (in && base->file_size > 0 && (!in->map || base->file_size <= in->maplen)) {
 		o->base_fd = in->fd;

@@ -171,6 +171,27 @@ static int make_cms(signcore_ctx *ctx, const signcore_signer *s, const sc_cms_op
 	return code;
 }
 
+/* The size of the CMS for S without a time-stamp token: a dry run with a
+ * zero digest and a signature of the key's largest size. Every byte of
+ * the reserve is written twice as hex, so a tight one saves time; a CMS
+ * that still does not fit is written again with more room. */
+static size_t cms_size(signcore_ctx *ctx, const signcore_signer *s, const sc_cms_opts *o)
+{
+	unsigned char zero[EVP_MAX_MD_SIZE] = { 0 }, *sig = NULL;
+	size_t n = 0, siglen = (size_t)EVP_PKEY_get_size(s->pub);
+	sc_der attrs = { 0 }, cms = { 0 };
+
+	if (o->md && siglen > 0 && (sig = OPENSSL_zalloc(siglen)) &&
+	    !signcore__cms_attrs(ctx, s, o, zero, (size_t)EVP_MD_get_size(o->md), &attrs) &&
+	    !signcore__cms_build(ctx, s, o, &attrs, sig, siglen, NULL, 0, &cms))
+		n = cms.len + 64;
+	OPENSSL_free(sig);
+	sc_der_free(&attrs);
+	sc_der_free(&cms);
+	signcore__clear_err(ctx);
+	return n ? n : signcore__cms_estimate(s);
+}
+
 static int ps_digest(fz_context *fz, pdf_pkcs7_signer *s, fz_stream *in, unsigned char *out, size_t outlen)
 {
 	sc_psigner *p = (sc_psigner *)s;
@@ -1045,7 +1066,9 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 		goto done;
 
 	name = o.name && *o.name ? o.name : signer->name;
-	ps->reserve = signcore__cms_estimate(signer) + (ps->want_ts ? (ctx->token_size ? ctx->token_size + 1024 : TS_RESERVE) : 0);
+	/* Prepared for external signing, the CMS comes from elsewhere and may
+	 * hold more than ours: the generous estimate. */
+	ps->reserve = (prep ? signcore__cms_estimate(signer) : cms_size(ctx, signer, &ps->cms)) + (ps->want_ts ? (ctx->token_size ? ctx->token_size + 1024 : TS_RESERVE) : 0);
 	if ((code = setup_signature(doc, &o, ps->reserve, name, when, &field, &v)))
 		goto done;
 	if (prep) {

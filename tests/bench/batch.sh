@@ -138,7 +138,7 @@ if big:
     cases += [
         {"group": b, "tool": "floor: openssl dgst -sha256 -sign", "ref": True, "rss": True,
          "cmds": [["openssl", "dgst", "-sha256", "-sign", "key.pem", "-out", "/dev/null", "big.pdf"]]},
-        {"group": b, "tool": "signcore sign --invisible (output on disk, fsync)", "rss": True,
+        {"group": b, "tool": "signcore sign --invisible (output on disk)", "rss": True,
          "cmds": [[sc, "sign", "big.pdf", "-o", "big-signed.pdf", "--invisible"] + cred]},
     ]
 json.dump(cases, sys.stdout, indent=1)
@@ -151,7 +151,7 @@ import json, sys
 path, sc, shm = sys.argv[1:]
 cases = json.load(open(path))
 cases.append({"group": "100 MB / 5,000-page file: B-B sign, whole process",
-              "tool": "signcore sign --invisible (output on tmpfs: no disk flush)", "rss": True,
+              "tool": "signcore sign --invisible (output on tmpfs)", "rss": True,
               "cmds": [[sc, "sign", "big.pdf", "-o", shm + "/big-signed.pdf", "--invisible", "--key", "key.pem", "--cert", "cert.pem"]]})
 json.dump(cases, open(path, "w"), indent=1)
 EOF

@@ -173,7 +173,7 @@ if [ "$inproc" = 1 ]; then
 		note "SKIPPING in-process rows: sign_inproc.c did not build, see $work/cc.log"
 		inproc=0
 	else
-		# Scratch space on tmpfs for the in-process rows without disk flushes.
+		# Scratch space on tmpfs for the in-process rows.
 		shm=
 		if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 			shm=$(mktemp -d /dev/shm/signcore-bench.XXXXXX)
@@ -319,12 +319,12 @@ if inproc == "1":
                           cmd=[work + "/sign_inproc", key, cert, files[n], "%s/t-inproc-%s.pdf" % (work, n),
                                inproc_runs, "5"],
                           target={"max_ratio": 2.0}))
-    # The same with the output on tmpfs, where signcore's atomic write
-    # (temporary file, fsync, rename) costs no disk flush: for scale only.
+    # The same with the output on tmpfs, where creating, writing and
+    # renaming a file costs no file-system journal: for scale only.
     if shm:
         for n in ("1", "200"):
             cases.append(dict(id="inproc-shm-%s" % n, kind="inproc",
-                              op="same, output on tmpfs (no disk flush), %s" % pages[n],
+                              op="same, output on tmpfs, %s" % pages[n],
                               tool="libsigncore signcore_sign",
                               floor_op="floor: read + SHA-256 + RSA-2048, %s (same program run)" % pages[n],
                               floor_tool="libcrypto EVP_DigestSign",

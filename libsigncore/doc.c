@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +336,40 @@ done:
 	return tmp;
 }
 
+static mode_t process_umask = 022;
+
+static void read_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned int m;
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "Umask: %o", &m) == 1) {
+			process_umask = (mode_t)(m & 0777);
+			fclose(f);
+			return;
+		}
+	if (f)
+		fclose(f);
+	/* No /proc: ask umask itself (it must be set to be read). */
+	process_umask = umask(022);
+	umask(process_umask);
+}
+
+/* The mode a new file would get (0666 less the umask), or that of the
+ * file PATH replaces: mkstemp makes temporary files 0600. */
+static int publish_mode(const char *tmp, const char *path)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return chmod(tmp, st.st_mode & 07777);
+	pthread_once(&once, read_umask);
+	return chmod(tmp, 0666 & ~process_umask);
+}
+
 int signcore__publish(signcore_ctx *ctx, const char *tmp, const char *path)
 {
 	char *dircopy;
@@ -342,7 +377,8 @@ int signcore__publish(signcore_ctx *ctx, const char *tmp, const char *path)
 
 	/* Renamed whole, the output is never seen half written. Durable: also
 	 * on the disk, with its directory entry, before this returns. */
-	if ((ctx->durable && sync_path(tmp, O_RDONLY) != 0) || rename(tmp, path) != 0)
+	if (publish_mode(tmp, path) != 0 || (ctx->durable && sync_path(tmp, O_RDONLY) != 0) ||
+	    rename(tmp, path) != 0)
 		return signcore__err(ctx, SIGNCORE_EIO, "%s: %s", path, strerror(errno));
 	if (!ctx->durable)
 		return SIGNCORE_OK;

@@ -158,6 +158,13 @@ if command -v strace >/dev/null 2>&1; then
 else
 	echo "sign.sh: strace not installed: durable writes not checked" >&2
 fi
+# Modes: a new output gets 0666 less the umask (not the 0600 of its
+# temporary file); an output replaced keeps the mode it had.
+(umask 022 && "$S" sign "$F/plain.pdf" -o out/mode.pdf $P12 --invisible) || fail "sign to out/mode.pdf"
+[ "$(stat -c %a out/mode.pdf)" = 644 ] && pass || fail "new output mode $(stat -c %a out/mode.pdf), expected 644"
+chmod 640 out/mode.pdf
+ok "$S" sign "$F/plain.pdf" -o out/mode.pdf $P12 --invisible
+[ "$(stat -c %a out/mode.pdf)" = 640 ] && pass || fail "replaced output mode $(stat -c %a out/mode.pdf), expected 640"
 
 # --- three sequential signatures: RSA, P-256, RSA-PSS SHA-384 ------------------
 for input in plain xrefstream; do

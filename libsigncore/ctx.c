@@ -312,6 +312,7 @@ void signcore_ctx_free(signcore_ctx *ctx)
 	signcore__http_cleanup(ctx);
 	for (i = 0; i < ctx->nzfonts; i++)
 		fz_drop_buffer(ctx->fz, ctx->zfonts[i].z);
+	signcore__deflate_free(ctx);
 	fz_drop_context(ctx->fz);
 	free(ctx->font_dir);
 	free(ctx);

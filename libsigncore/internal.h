@@ -51,6 +51,8 @@ struct signcore_ctx {
 	size_t token_size;   /* size of the last time-stamp token seen */
 	int durable;         /* fsync each output and its directory */
 	void *writing;       /* the output signcore__write_pdf is writing, or NULL */
+	void *zs;            /* a zlib deflate stream, reused (signcore__deflate) */
+	int zlevel;
 };
 
 struct signcore_doc {
@@ -303,6 +305,12 @@ fz_stream *signcore__open_input(fz_context *fz, int fd);
 /* Hash the byte ranges (offset, length pairs) of the file being written
  * (ctx->writing) into MC, reading the original's part from the original. */
 int signcore__out_digest(fz_context *fz, void *out, EVP_MD_CTX *mc, const int64_t *ranges, int n);
+/* DATA deflated at LEVEL (zlib), or NULL when zlib fails. */
+fz_buffer *signcore__deflate(signcore_ctx *ctx, const unsigned char *data, size_t len, int level);
+void signcore__deflate_free(signcore_ctx *ctx);
+/* Deflate the new streams of PDF's incremental section ourselves (MuPDF's
+ * writer would, at a higher cost); call before storing a signature. */
+void signcore__deflate_new_streams(signcore_ctx *ctx, pdf_document *pdf);
 void signcore__write_pdf(fz_context *fz, pdf_document *pdf, const char *path, int full);
 
 /* field.c */

@@ -27,12 +27,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define IN_FIRST  (4 << 10)
 #define IN_MAX    (1 << 20)
@@ -546,6 +548,107 @@ int signcore__out_digest(fz_context *fz, void *out, EVP_MD_CTX *mc, const int64_
 	return 0;
 }
 
+/* ---------------------------------------------------------- compression */
+
+/* DATA deflated at LEVEL into a new buffer, with one zlib stream kept on
+ * the context: zlib's compress() allocates and clears some 270 KB for each
+ * call, which for the half-dozen small streams of a signature costs more
+ * than deflating them. */
+fz_buffer *signcore__deflate(signcore_ctx *ctx, const unsigned char *data, size_t len, int level)
+{
+	fz_context *fz = ctx->fz;
+	z_stream *zs = ctx->zs;
+	fz_buffer *out;
+	int rc;
+
+	if (len > (size_t)UINT_MAX / 2)
+		return NULL;
+	if (!zs) {
+		if (!(zs = calloc(1, sizeof *zs)))
+			return NULL;
+		if (deflateInit(zs, level) != Z_OK) {
+			free(zs);
+			return NULL;
+		}
+		ctx->zs = zs;
+		ctx->zlevel = level;
+	} else if (deflateReset(zs) != Z_OK || (ctx->zlevel != level && deflateParams(zs, level, Z_DEFAULT_STRATEGY) != Z_OK))
+		return NULL;
+	ctx->zlevel = level;
+	out = fz_new_buffer(fz, deflateBound(zs, (uLong)len));
+	zs->next_in = (Bytef *)data;
+	zs->avail_in = (uInt)len;
+	zs->next_out = out->data;
+	zs->avail_out = (uInt)out->cap;
+	rc = deflate(zs, Z_FINISH);
+	if (rc != Z_STREAM_END) {
+		fz_drop_buffer(fz, out);
+		return NULL;
+	}
+	out->len = out->cap - zs->avail_out;
+	return out;
+}
+
+void signcore__deflate_free(signcore_ctx *ctx)
+{
+	if (ctx->zs) {
+		deflateEnd(ctx->zs);
+		free(ctx->zs);
+		ctx->zs = NULL;
+	}
+}
+
+/* Deflate the new streams of an incremental update before MuPDF's writer
+ * would (with compress(), see signcore__deflate). Images are left to it
+ * (it gives 1-bit ones CCITT G4), and so is XMP metadata, which PDF/A
+ * wants unfiltered. */
+/* Deflate stream object NUM (its buffer E) in place. */
+static void deflate_entry(signcore_ctx *ctx, pdf_document *pdf, int num, pdf_xref_entry *e)
+{
+	fz_context *fz = ctx->fz;
+	pdf_obj *ref = NULL;
+	fz_buffer *z = NULL;
+	unsigned char *data;
+	size_t len = fz_buffer_storage(fz, e->stm_buf, &data);
+
+	if (!(z = signcore__deflate(ctx, data, len, Z_DEFAULT_COMPRESSION)))
+		return;
+	fz_var(ref);
+	fz_try(fz) {
+		ref = pdf_new_indirect(fz, pdf, num, 0);
+		pdf_dict_put(fz, e->obj, PDF_NAME(Filter), PDF_NAME(FlateDecode));
+		pdf_update_stream(fz, pdf, ref, z, 1);
+	}
+	fz_always(fz) {
+		pdf_drop_obj(fz, ref);
+		fz_drop_buffer(fz, z);
+	}
+	fz_catch(fz)
+		fz_rethrow(fz);
+}
+
+void signcore__deflate_new_streams(signcore_ctx *ctx, pdf_document *pdf)
+{
+	fz_context *fz = ctx->fz;
+	int num;
+
+	/* Only the section being written; and not once a signature waits in
+	 * it: a change then would open a new section after the signature. */
+	if (!pdf->num_incremental_sections || pdf->xref_sections[0].unsaved_sigs ||
+	    !pdf->xref_sections[0].subsec || pdf->xref_sections[0].subsec->next ||
+	    pdf->xref_sections[0].subsec->start != 0)
+		return;
+	for (num = 1; num < pdf->xref_sections[0].subsec->len; num++) {
+		pdf_xref_entry *e = &pdf->xref_sections[0].subsec->table[num];
+
+		if (e->type == 'n' && e->stm_buf && pdf_is_dict(fz, e->obj) &&
+		    !pdf_dict_get(fz, e->obj, PDF_NAME(Filter)) &&
+		    !pdf_name_eq(fz, pdf_dict_get(fz, e->obj, PDF_NAME(Subtype)), PDF_NAME(Image)) &&
+		    !pdf_name_eq(fz, pdf_dict_get(fz, e->obj, PDF_NAME(Type)), PDF_NAME(Metadata)))
+			deflate_entry(ctx, pdf, num, e);
+	}
+}
+
 void signcore__write_pdf(fz_context *fz, pdf_document *pdf, const char *path, int full)
 {
 	signcore_ctx *ctx = fz_user_context(fz);
@@ -565,6 +668,8 @@ void signcore__write_pdf(fz_context *fz, pdf_document *pdf, const char *path, in
 
 	fz_var(out);
 	fz_try(fz) {
+		if (ctx && !full)
+			signcore__deflate_new_streams(ctx, pdf);
 		out = open_output(fz, path, full ? NULL : pdf);
 		if (ctx)
 			ctx->writing = out->state;

@@ -513,6 +513,7 @@ static int write_attempt(signcore_ctx *ctx, pdf_document *pdf, pdf_obj *field, p
 		zeros = fz_calloc(fz, ps->reserve, 1);
 		pdf_dict_put_array(fz, v, PDF_NAME(ByteRange), 4);
 		pdf_dict_put_string(fz, v, PDF_NAME(Contents), zeros, ps->reserve);
+		signcore__deflate_new_streams(ctx, pdf);
 		pdf_xref_store_unsaved_signature(fz, pdf, field, &ps->base);
 		stored = 1;
 		ps->v = v;

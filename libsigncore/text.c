@@ -398,19 +398,14 @@ static fz_buffer *deflate_fast(signcore_ctx *ctx, fz_buffer *raw, int cache)
 {
 	fz_context *fz = ctx->fz;
 	unsigned long crc = cache ? crc32(0L, raw->data, (uInt)raw->len) : 0;
-	uLongf zlen = compressBound((uLong)raw->len);
 	fz_buffer *z;
 	int i;
 
 	for (i = 0; cache && i < ctx->nzfonts; i++)
 		if (ctx->zfonts[i].crc == crc && ctx->zfonts[i].len == raw->len)
 			return fz_keep_buffer(fz, ctx->zfonts[i].z);
-	z = fz_new_buffer(fz, zlen);
-	if (compress2(z->data, &zlen, raw->data, (uLong)raw->len, Z_BEST_SPEED) != Z_OK) {
-		fz_drop_buffer(fz, z);
+	if (!(z = signcore__deflate(ctx, raw->data, raw->len, Z_BEST_SPEED)))
 		return NULL;
-	}
-	z->len = zlen;
 	if (cache && ctx->nzfonts < (int)(sizeof ctx->zfonts / sizeof ctx->zfonts[0])) {
 		ctx->zfonts[ctx->nzfonts].crc = crc;
 		ctx->zfonts[ctx->nzfonts].len = raw->len;

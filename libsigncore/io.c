@@ -52,6 +52,8 @@ typedef struct {
 	size_t cap;
 	unsigned char *map; /* the whole file, when mapped */
 	int64_t maplen;
+	int64_t size;       /* an input's size when opened (-1: ask fstat) */
+	int whole;          /* BUF holds the whole file (SIZE bytes) */
 	/* A view of an output (out_as_stream): [0, base_end) comes from the
 	 * original (BASE_MAP or BASE_FD), [base_len, ...) from FD. */
 	int base_fd;
@@ -75,6 +77,43 @@ static int in_next(fz_context *fz, fz_stream *stm, size_t hint)
 		if (n == 0)
 			return EOF;
 		return *stm->rp++;
+	}
+	/* A small file is read whole, once: MuPDF seeks about a lot while it
+	 * parses, and then reads it all to copy it. */
+	if (s->size > 0 && s->size <= IN_MAX && !s->whole) {
+		unsigned char *b = s->cap >= (size_t)s->size ? s->buf : realloc(s->buf, (size_t)s->size);
+		int64_t at = 0;
+
+		if (!b)
+			fz_throw(fz, FZ_ERROR_MEMORY, "out of memory");
+		s->buf = b;
+		s->cap = s->cap >= (size_t)s->size ? s->cap : (size_t)s->size;
+		while (at < s->size) {
+			n = pread(s->fd, s->buf + at, (size_t)(s->size - at), (off_t)at);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				fz_throw(fz, FZ_ERROR_GENERIC, "read error: %s", strerror(errno));
+			if (n == 0)
+				break;
+			at += n;
+		}
+		s->size = at;
+		s->whole = 1;
+		if (stm->pos >= at) {
+			stm->rp = stm->wp = s->buf + at;
+			stm->pos = at;
+			return EOF;
+		}
+		stm->rp = s->buf + stm->pos;
+		stm->wp = s->buf + at;
+		stm->pos = at;
+		return *stm->rp++;
+	}
+	if (s->whole) {
+		stm->rp = stm->wp = s->buf + s->size;
+		stm->pos = s->size;
+		return EOF;
 	}
 	if (s->want > s->cap) {
 		unsigned char *b = realloc(s->buf, s->want);
@@ -127,6 +166,8 @@ static void in_seek(fz_context *fz, fz_stream *stm, int64_t offset, int whence)
 	if (whence == SEEK_END) {
 		if (s->map)
 			st.st_size = s->maplen;
+		else if (s->size >= 0)
+			st.st_size = s->size;
 		else if (s->base_len && s->base_end < s->base_len)
 			st.st_size = s->base_end;
 		else if (fstat(s->fd, &st) != 0)
@@ -171,8 +212,9 @@ static fz_stream *open_in(fz_context *fz, int fd, int own, int map)
 	fz_stream *stm;
 	struct stat st;
 
-	if (map && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= MAP_MIN &&
-	    (uint64_t)st.st_size <= SIZE_MAX && s) {
+	if (s)
+		s->size = map && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
+	if (s && s->size >= MAP_MIN && (uint64_t)s->size <= SIZE_MAX) {
 		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 
 		if (m != MAP_FAILED) {
@@ -215,6 +257,7 @@ typedef struct {
 	unsigned char *buf;   /* bytes not yet written, for [at, at + used) */
 	size_t used;
 	int64_t at;
+	int64_t end;          /* the end of what we wrote (not the copy) */
 	/* An incremental update: [0, base_len) is a copy of the original. */
 	int base_fd;          /* -1: none */
 	int64_t base_len;
@@ -245,6 +288,8 @@ static void out_flush(fz_context *fz, sc_out *o)
 {
 	if (o->used) {
 		write_all(fz, o->fd, o->buf, o->used, o->at);
+		if (o->at + (int64_t)o->used > o->end)
+			o->end = o->at + (int64_t)o->used;
 		o->used = 0;
 	}
 }
@@ -354,6 +399,8 @@ static void out_write(fz_context *fz, void *state, const void *data, size_t n)
 	if (n >= OUT_BUFFER) {
 		write_all(fz, o->fd, p, n, o->pos);
 		o->pos += n;
+		if (o->pos > o->end)
+			o->end = o->pos;
 		return;
 	}
 	if (!o->used)
@@ -436,9 +483,14 @@ static void out_truncate(fz_context *fz, void *state)
 	sc_out *o = state;
 
 	out_flush(fz, o);
-	/* Cutting at or after the original's end does not touch the copy. */
+	/* Cutting at or after the original's end does not touch the copy;
+	 * and there is nothing to cut when nothing was written past POS. */
 	if (o->pos < o->base_len)
 		base_wait(fz, o);
+	if (o->pos >= o->end && o->pos >= o->base_len)
+		return;
+	if (o->end > o->pos)
+		o->end = o->pos;
 	if (ftruncate(o->fd, (off_t)o->pos) != 0)
 		fz_throw(fz, FZ_ERROR_GENERIC, "cannot truncate: %s", strerror(errno));
 }
@@ -474,7 +526,10 @@ static fz_output *open_output(fz_context *fz, const char *path, pdf_document *ba
 	if (in && base->file_size > 0 && (!in->map || base->file_size <= in->maplen)) {
 		o->base_fd = in->fd;
 		o->base_len = base->file_size;
-		o->base_map = in->map;
+		if (in->map)
+			o->base_map = in->map;
+		else if (in->whole && base->file_size <= in->size)
+			o->base_map = in->buf;
 		/* A large original is copied while MuPDF writes and we hash. */
 		if (o->base_len >= MAP_MIN && pthread_create(&o->copier, NULL, copier_main, o) == 0)
 			o->copying = 1;
@@ -497,15 +552,12 @@ int signcore__out_digest(fz_context *fz, void *out, EVP_MD_CTX *mc, const int64_
 	sc_out *o = out;
 	unsigned char *buf = NULL;
 	int64_t end;
-	struct stat st;
 	int i;
 
 	if (!o)
 		return -1;
 	out_flush(fz, o);
-	if (fstat(o->fd, &st) != 0)
-		fz_throw(fz, FZ_ERROR_GENERIC, "cannot read the output: %s", strerror(errno));
-	end = st.st_size > o->base_len ? st.st_size : o->base_len;
+	end = o->end > o->base_len ? o->end : o->base_len;
 	for (i = 0; i < n; i++)
 		if (ranges[2 * i] < 0 || ranges[2 * i + 1] < 0 || ranges[2 * i] > end - ranges[2 * i + 1])
 			fz_throw(fz, FZ_ERROR_GENERIC, "signed byte range outside the file");

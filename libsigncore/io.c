@@ -6,10 +6,13 @@
  * Input. MuPDF's file stream reads 4 KB at a time through stdio and drops
  * its buffer on every seek. Ours reads with pread into a buffer that grows
  * while reading is sequential (4 KB after a seek, up to 1 MB), and a seek
- * inside what is buffered costs nothing. A file of MAP_MIN or more is
- * mapped instead, so that nothing is copied to read it. (A mapped file that
- * another process truncates while we read it raises SIGBUS, as with any
- * program that maps its input; a file being signed should not be written.)
+ * inside what is buffered costs nothing. A file of up to 1 MB is read
+ * whole, once. A file of MAP_MIN or more is mapped instead, WINDOW bytes at
+ * a time (so that what it maps does not grow the process: a 100 MB file is
+ * read with 8 MB in memory), and nothing is copied to read it. (A mapped
+ * file that another process truncates while we read it raises SIGBUS, as
+ * with any program that maps its input; a file being signed should not be
+ * written.)
  *
  * Output. An incremental update is the original file followed by new
  * objects. MuPDF writes it by copying the original through the output 256
@@ -18,7 +21,7 @@
  * our output does not take those copied bytes: the kernel copies the
  * original file to file (copy_file_range; in a second thread for a large
  * file), only the new part is written by us, and the signed byte ranges
- * are hashed straight from the original's mapping and our new part
+ * are hashed straight from mapped windows of the original and our new part
  * (signcore__out_digest). A 100 MB file is then read once, like
  * `openssl dgst` does, instead of four times.
  */
@@ -41,6 +44,7 @@
 #define OUT_BUFFER (128 << 10)
 #define COPY_CHUNK (1 << 20)
 #define MAP_MIN   ((int64_t)8 << 20)
+#define WINDOW    ((int64_t)8 << 20)  /* a multiple of the page size */
 
 /* ------------------------------------------------------------------ input */
 
@@ -50,8 +54,9 @@ typedef struct {
 	size_t want;        /* size of the next read */
 	unsigned char *buf; /* CAP bytes, grown up to IN_MAX */
 	size_t cap;
-	unsigned char *map; /* the whole file, when mapped */
-	int64_t maplen;
+	int mapped;         /* read through mapped windows */
+	unsigned char *map; /* the current window, or NULL */
+	int64_t map_at, map_len;
 	int64_t size;       /* an input's size when opened (-1: ask fstat) */
 	int whole;          /* BUF holds the whole file (SIZE bytes) */
 	/* A view of an output (out_as_stream): [0, base_end) comes from the
@@ -67,15 +72,30 @@ static int in_next(fz_context *fz, fz_stream *stm, size_t hint)
 	ssize_t n;
 
 	(void)hint;
-	if (s->map) {
-		int64_t left = stm->pos < s->maplen ? s->maplen - stm->pos : 0;
+	if (s->mapped) {
+		if (stm->pos >= s->size) {
+			stm->rp = stm->wp = s->map;
+			return EOF;
+		}
+		if (!s->map || stm->pos < s->map_at || stm->pos >= s->map_at + s->map_len) {
+			int64_t at = stm->pos / WINDOW * WINDOW;
+			int64_t len = s->size - at < WINDOW ? s->size - at : WINDOW;
+			void *m;
 
-		n = left < IN_MAX ? (ssize_t)left : IN_MAX;
-		stm->rp = s->map + stm->pos;
+			if (s->map)
+				munmap(s->map, (size_t)s->map_len);
+			s->map = NULL;
+			m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)at);
+			if (m == MAP_FAILED)
+				fz_throw(fz, FZ_ERROR_GENERIC, "cannot map the file: %s", strerror(errno));
+			s->map = m;
+			s->map_at = at;
+			s->map_len = len;
+		}
+		n = (ssize_t)(s->map_at + s->map_len - stm->pos);
+		stm->rp = s->map + (stm->pos - s->map_at);
 		stm->wp = stm->rp + n;
 		stm->pos += n;
-		if (n == 0)
-			return EOF;
 		return *stm->rp++;
 	}
 	/* A small file is read whole, once: MuPDF seeks about a lot while it
@@ -164,9 +184,7 @@ static void in_seek(fz_context *fz, fz_stream *stm, int64_t offset, int whence)
 
 	/* fz_seek has turned SEEK_CUR into SEEK_SET. */
 	if (whence == SEEK_END) {
-		if (s->map)
-			st.st_size = s->maplen;
-		else if (s->size >= 0)
+		if (s->size >= 0)
 			st.st_size = s->size;
 		else if (s->base_len && s->base_end < s->base_len)
 			st.st_size = s->base_end;
@@ -176,7 +194,7 @@ static void in_seek(fz_context *fz, fz_stream *stm, int64_t offset, int whence)
 	}
 	if (offset < 0)
 		fz_throw(fz, FZ_ERROR_GENERIC, "cannot seek before the start of the file");
-	if (s->map) {
+	if (s->mapped) {
 		stm->pos = offset;
 		stm->rp = stm->wp = s->map;
 		return;
@@ -197,7 +215,7 @@ static void in_drop(fz_context *fz, void *state)
 
 	(void)fz;
 	if (s->map)
-		munmap(s->map, (size_t)s->maplen);
+		munmap(s->map, (size_t)s->map_len);
 	if (s->own)
 		close(s->fd);
 	free(s->buf);
@@ -214,15 +232,9 @@ static fz_stream *open_in(fz_context *fz, int fd, int own, int map)
 
 	if (s)
 		s->size = map && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
-	if (s && s->size >= MAP_MIN && (uint64_t)s->size <= SIZE_MAX) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-
-		if (m != MAP_FAILED) {
-			s->map = m;
-			s->maplen = st.st_size;
-		}
-	}
-	if (!s || (!s->map && !(s->buf = malloc(IN_FIRST)))) {
+	if (s && s->size >= MAP_MIN)
+		s->mapped = 1;
+	if (!s || (!s->mapped && !(s->buf = malloc(IN_FIRST)))) {
 		free(s);
 		if (own)
 			close(fd);
@@ -231,7 +243,7 @@ static fz_stream *open_in(fz_context *fz, int fd, int own, int map)
 	s->fd = fd;
 	s->own = own;
 	s->want = IN_FIRST;
-	s->cap = s->map ? 0 : IN_FIRST;
+	s->cap = s->mapped ? 0 : IN_FIRST;
 	s->base_fd = -1;
 	stm = fz_new_stream(fz, s, in_next, in_drop);
 	stm->seek = in_seek;
@@ -262,7 +274,7 @@ typedef struct {
 	int base_fd;          /* -1: none */
 	int64_t base_len;
 	int64_t base_end;     /* MuPDF has "written" [0, base_end) of the copy */
-	const unsigned char *base_map; /* the original, mapped (borrowed), or NULL */
+	const unsigned char *base_map; /* the original read whole (borrowed), or NULL */
 	int copying;          /* the copy runs in COPIER */
 	int copied;           /* the copy is done */
 	int copy_errno;       /* the copy failed: errno, or -1 for a short file */
@@ -523,12 +535,10 @@ static fz_output *open_output(fz_context *fz, const char *path, pdf_document *ba
 		free(o);
 		fz_throw(fz, FZ_ERROR_GENERIC, "cannot open %s: %s", path, strerror(e));
 	}
-	if (in && base->file_size > 0 && (!in->map || base->file_size <= in->maplen)) {
+	if (in && base->file_size > 0 && (in->size < 0 || base->file_size <= in->size)) {
 		o->base_fd = in->fd;
 		o->base_len = base->file_size;
-		if (in->map)
-			o->base_map = in->map;
-		else if (in->whole && base->file_size <= in->size)
+		if (in->whole)
 			o->base_map = in->buf;
 		/* A large original is copied while MuPDF writes and we hash. */
 		if (o->base_len >= MAP_MIN && pthread_create(&o->copier, NULL, copier_main, o) == 0)
@@ -566,12 +576,26 @@ int signcore__out_digest(fz_context *fz, void *out, EVP_MD_CTX *mc, const int64_
 		for (i = 0; i < n; i++) {
 			int64_t at = ranges[2 * i], stop = at + ranges[2 * i + 1];
 
-			/* The original's part: from its mapping, or from the original
-			 * file (the copy may still be on its way). */
+			/* The original's part: from the copy read whole, or from mapped
+			 * windows of the original (the copy in the output may still be
+			 * on its way). */
 			while (at < stop && at < o->base_len && o->base_map) {
 				int64_t k = (stop < o->base_len ? stop : o->base_len) - at;
 
 				EVP_DigestUpdate(mc, o->base_map + at, (size_t)k);
+				at += k;
+			}
+			while (at < stop && at < o->base_len && o->base_len >= MAP_MIN) {
+				int64_t wat = at / WINDOW * WINDOW, lim = stop < o->base_len ? stop : o->base_len;
+				int64_t wlen = o->base_len - wat < WINDOW ? o->base_len - wat : WINDOW;
+				unsigned char *m = mmap(NULL, (size_t)wlen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, o->base_fd, (off_t)wat);
+				int64_t k = (lim < wat + wlen ? lim : wat + wlen) - at;
+
+				if (m == MAP_FAILED)
+					break; /* read it below */
+				madvise(m, (size_t)wlen, MADV_SEQUENTIAL);
+				EVP_DigestUpdate(mc, m + (at - wat), (size_t)k);
+				munmap(m, (size_t)wlen);
 				at += k;
 			}
 			while (at < stop) {

@@ -315,20 +315,43 @@ static size_t last_id(const unsigned char *data, size_t len)
 	return 0;
 }
 
-/* The same bytes, but for the second half of the last /ID, which MuPDF
- * makes new from the time of each save. */
+/* Offset just past the PDF string at P[AT] (<hex> or a (literal) one,
+ * with its escapes and nested parentheses), or 0. */
+static size_t string_end(const unsigned char *p, size_t len, size_t at)
+{
+	int depth = 0;
+
+	if (at < len && p[at] == '<') {
+		while (at < len && p[at] != '>')
+			at++;
+		return at < len ? at + 1 : 0;
+	}
+	for (; at < len; at++) {
+		if (p[at] == '\\')
+			at++;
+		else if (p[at] == '(')
+			depth++;
+		else if (p[at] == ')' && --depth == 0)
+			return at + 1;
+	}
+	return 0;
+}
+
+/* The same bytes, but for the second string of the last /ID, which MuPDF
+ * makes new from the time of each save (as hex or as a literal string,
+ * depending on its bytes, so its length can change too). */
 static int same_but_id(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
 {
-	size_t at = last_id(a, alen), first, tail;
+	size_t at = last_id(a, alen), first, enda, endb;
 
-	if (alen != blen || last_id(b, blen) != at)
+	if (last_id(b, blen) != at || at + 4 >= alen || memcmp(a + at, "/ID[", 4))
 		return 0;
-	/* "/ID[<hex><hex>]": skip the second <...>. */
-	for (first = at; first < alen && a[first] != '>'; first++)
-		;
-	for (tail = first + 1; tail < alen && a[tail] != '>'; tail++)
-		;
-	return !memcmp(a, b, first + 1) && !memcmp(a + tail, b + tail, alen - tail);
+	first = string_end(a, alen, at + 4);
+	if (!first || first >= blen || memcmp(a, b, first))
+		return 0;
+	enda = string_end(a, alen, first);
+	endb = string_end(b, blen, first);
+	return enda && endb && alen - enda == blen - endb && !memcmp(a + enda, b + endb, alen - enda);
 }
 
 START_TEST(render_leaves_the_document_unchanged)

@@ -66,6 +66,18 @@ typedef struct {
 	int64_t base_len, base_end;
 } sc_in;
 
+/* The WINDOW of FD (SIZE bytes) that holds POS, mapped and pre-faulted;
+ * its offset and length in *AT and *LEN. NULL (errno set) on failure. */
+static unsigned char *map_window(int fd, int64_t size, int64_t pos, int64_t *at, int64_t *len)
+{
+	void *m;
+
+	*at = pos / WINDOW * WINDOW;
+	*len = size - *at < WINDOW ? size - *at : WINDOW;
+	m = mmap(NULL, (size_t)*len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)*at);
+	return m == MAP_FAILED ? NULL : m;
+}
+
 static int in_next(fz_context *fz, fz_stream *stm, size_t hint)
 {
 	sc_in *s = stm->state;
@@ -78,19 +90,11 @@ static int in_next(fz_context *fz, fz_stream *stm, size_t hint)
 			return EOF;
 		}
 		if (!s->map || stm->pos < s->map_at || stm->pos >= s->map_at + s->map_len) {
-			int64_t at = stm->pos / WINDOW * WINDOW;
-			int64_t len = s->size - at < WINDOW ? s->size - at : WINDOW;
-			void *m;
-
 			if (s->map)
 				munmap(s->map, (size_t)s->map_len);
-			s->map = NULL;
-			m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)at);
-			if (m == MAP_FAILED)
+			s->map = map_window(s->fd, s->size, stm->pos, &s->map_at, &s->map_len);
+			if (!s->map)
 				fz_throw(fz, FZ_ERROR_GENERIC, "cannot map the file: %s", strerror(errno));
-			s->map = m;
-			s->map_at = at;
-			s->map_len = len;
 		}
 		n = (ssize_t)(s->map_at + s->map_len - stm->pos);
 		stm->rp = s->map + (stm->pos - s->map_at);
@@ -586,14 +590,12 @@ int signcore__out_digest(fz_context *fz, void *out, EVP_MD_CTX *mc, const int64_
 				at += k;
 			}
 			while (at < stop && at < o->base_len && o->base_len >= MAP_MIN) {
-				int64_t wat = at / WINDOW * WINDOW, lim = stop < o->base_len ? stop : o->base_len;
-				int64_t wlen = o->base_len - wat < WINDOW ? o->base_len - wat : WINDOW;
-				unsigned char *m = mmap(NULL, (size_t)wlen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, o->base_fd, (off_t)wat);
-				int64_t k = (lim < wat + wlen ? lim : wat + wlen) - at;
+				int64_t wat, wlen, lim = stop < o->base_len ? stop : o->base_len, k;
+				unsigned char *m = map_window(o->base_fd, o->base_len, at, &wat, &wlen);
 
-				if (m == MAP_FAILED)
+				if (!m)
 					break; /* read it below */
-				madvise(m, (size_t)wlen, MADV_SEQUENTIAL);
+				k = (lim < wat + wlen ? lim : wat + wlen) - at;
 				EVP_DigestUpdate(mc, m + (at - wat), (size_t)k);
 				munmap(m, (size_t)wlen);
 				at += k;

@@ -71,6 +71,7 @@ typedef struct {
 	long long upload_ttl;      /* [limits] upload_url_ttl (seconds) */
 	long long signing_ttl;     /* [limits] signing_link_ttl (seconds) */
 	char *product_name;        /* [server] product_name: in e-mails */
+	int read_cache;            /* [server] read_cache: on (1, default) or off */
 	/* [webhooks] (seconds unless said) */
 	long long wh_timeout, wh_retry_base, wh_retry_cap, wh_jitter /* percent */, wh_give_up, wh_disable_after,
 		wh_secret_grace, wh_log_days, wh_log_max /* deliveries kept per webhook */;
@@ -97,6 +98,11 @@ char *api_path(const char *dir, const char *name);
 
 /* Open DIR/signcore.db; CREATE makes and migrates it (init). */
 int api_db_open(sqlite3 **db, const char *dir, int create, char *err, size_t errsz);
+/* The data directory's generation (DATA/generation, cache.c): 16 random
+ * bytes replaced after every commit of a connection api_db_open made. */
+#define API_GEN_SIZE 16
+int api_gen_read(const char *dir, unsigned char gen[API_GEN_SIZE]);
+int api_gen_watch(sqlite3 *db, const char *dir);
 int api_db_migrate(sqlite3 *db, char *err, size_t errsz);
 int api_db_exec(sqlite3 *db, const char *sql);
 /* Prepare SQL and bind arguments by a format: s = string (NULL ok),
@@ -217,6 +223,12 @@ typedef struct api_req {
 	int test;
 	const char *base_url;     /* public base URL, when not from the request (the worker) */
 	int system;               /* the worker: events are the system's own */
+	/* the read cache (cache.c) */
+	int lazy_db;              /* db is opened on first need (a CGI process) */
+	long long cache_until;    /* set by a handler whose answer may be cached */
+	unsigned char cache_gen[API_GEN_SIZE];
+	int cache_gen_ok;
+	int cache_hit;
 } api_req;
 
 const char *api_env(api_req *r, const char *name);
@@ -273,6 +285,19 @@ int api_engine_complete(api_conf *conf, api_engine *e, const unsigned char *pdf,
 /* A standalone audit-trail PDF from LOG. */
 int api_engine_audit(api_engine *e, const char *log, unsigned char **out, size_t *out_len,
 	char *err, size_t errsz);
+
+/* ------------------------------------------------------------ the read cache (cache.c) */
+
+/* Entries live at most this many seconds. */
+#define API_CACHE_TTL 60
+/* A valid entry for R (its path and query) and the key whose hash is
+ * KEY_HASH: 1 with BODY filled and R's key, account, mode and plan set; 0
+ * otherwise. Reads the generation into R first, for api_cache_store. */
+int api_cache_lookup(api_req *r, const char *key_hash, api_buf *body);
+/* Keep R's answer when its handler set cache_until and it is a 200. */
+int api_cache_store(api_req *r, const char *key_hash);
+/* Remove the entries that have expired; the number removed. */
+int api_cache_prune(const char *dir);
 
 /* ------------------------------------------------------------ documents (documents.c etc.) */
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { AUTH_KEY = 1, BIG_BODY = 2 };
+enum { AUTH_KEY = 1, BIG_BODY = 2, CACHED = 4 };
 
 typedef struct {
 	const char *method;
@@ -28,7 +28,7 @@ static const route routes[] = {
 	{ "POST", "/v1/uploads", api_upload_post, AUTH_KEY | BIG_BODY },
 	{ "POST", "/v1/documents", api_documents_create, AUTH_KEY },
 	{ "GET", "/v1/documents", api_documents_list, AUTH_KEY },
-	{ "GET", "/v1/documents/{}", api_documents_get, AUTH_KEY },
+	{ "GET", "/v1/documents/{}", api_documents_get, AUTH_KEY | CACHED },
 	{ "PATCH", "/v1/documents/{}", api_documents_patch, AUTH_KEY },
 	{ "DELETE", "/v1/documents/{}", api_documents_delete, AUTH_KEY },
 	{ "POST", "/v1/documents/{}/send", api_documents_send, AUTH_KEY },
@@ -102,22 +102,40 @@ fail:
 	return 0;
 }
 
-static int authenticate(api_req *r)
+/* The key of an Authorization: Bearer header, or NULL (with *WHY). */
+static const char *bearer_key(api_req *r, const char **why)
 {
 	const char *a = r->authorization, *key;
+
+	if (!a || !*a) {
+		*why = "missing";
+		return NULL;
+	}
+	if (strncasecmp(a, "Bearer ", 7)) {
+		*why = "the Authorization header must be Bearer <key>";
+		return NULL;
+	}
+	key = a + 7;
+	while (*key == ' ')
+		key++;
+	if (strncmp(key, "sc_live_", 8) && strncmp(key, "sc_test_", 8)) {
+		*why = "API keys start with sc_live_ or sc_test_";
+		return NULL;
+	}
+	return key;
+}
+
+static int authenticate(api_req *r)
+{
+	const char *key, *why = NULL;
 	char hash[65];
 	sqlite3_stmt *st;
 	int rc = -1;
 
-	if (!a || !*a)
-		return api_fail(r, 401, "missing_api_key", "send your API key as Authorization: Bearer <key>");
-	if (strncasecmp(a, "Bearer ", 7))
-		return api_fail(r, 401, "invalid_api_key", "the Authorization header must be Bearer <key>");
-	key = a + 7;
-	while (*key == ' ')
-		key++;
-	if (strncmp(key, "sc_live_", 8) && strncmp(key, "sc_test_", 8))
-		return api_fail(r, 401, "invalid_api_key", "API keys start with sc_live_ or sc_test_");
+	if (!(key = bearer_key(r, &why)))
+		return !strcmp(why, "missing") ?
+			api_fail(r, 401, "missing_api_key", "send your API key as Authorization: Bearer <key>") :
+			api_fail(r, 401, "invalid_api_key", "%s", why);
 	api_sha256_hex(key, strlen(key), hash);
 	st = api_db_query(r->db,
 		"SELECT k.id, k.account_id, k.test, k.revoked_at, a.plan, k.last_used_at FROM api_keys k"
@@ -162,8 +180,57 @@ static int rate_limit(api_req *r)
 			rl.retry_after);
 	}
 	/* when the key was last used, to the minute: a write at most once a minute */
-	if (r->key_last_used < now - 60)
-		api_db_run(r->db, "UPDATE api_keys SET last_used_at = ? WHERE id = ?", "is", now, r->key_id);
+	if (r->key_last_used < now - 60 && r->db &&
+		!api_db_run(r->db, "UPDATE api_keys SET last_used_at = ? WHERE id = ?", "is", now, r->key_id))
+		r->key_last_used = now;
+	return 0;
+}
+
+/* A CGI process answers a cached read without opening the database
+ * (cache.c): 1 when answered. KEY_HASH gets the hash of the request's key,
+ * for storing the answer on a miss. */
+static int cached_answer(api_req *r, char key_hash[65])
+{
+	api_buf body = { 0 };
+	const char *key, *why;
+
+	*key_hash = 0;
+	if (!(key = bearer_key(r, &why)))
+		return 0;
+	api_sha256_hex(key, strlen(key), key_hash);
+	if (!api_cache_lookup(r, key_hash, &body))
+		return 0;
+	if (r->conf->rate[r->plan] <= 0) {
+		/* the plan lost API access since: the full path answers 403 */
+		*r->key_id = *r->account_id = 0;
+		api_buf_free(&body);
+		return 0;
+	}
+	r->cache_hit = 1;
+	if (!rate_limit(r)) {
+		api_buf_free(&r->out);
+		r->out = body;
+		memset(&body, 0, sizeof body);
+		r->status = 200;
+		r->responded = 1;
+		r->out_type = "application/json";
+		api_header(r, "X-Cache: hit");
+	}
+	api_buf_free(&body);
+	return 1;
+}
+
+static int need_db(api_req *r)
+{
+	char err[1024];
+
+	if (r->db)
+		return 0;
+	if (!r->lazy_db)
+		return api_fail(r, 503, "not_configured", "the API is not set up: run signcore-admin init");
+	if (api_db_open(&r->db, r->conf->data_dir, 0, err, sizeof err))
+		return api_fail(r, 503, "not_configured", "%s", err);
+	api_db_cache(r->db);
 	return 0;
 }
 
@@ -276,7 +343,7 @@ void api_handle(api_req *r)
 {
 	const route *rt = NULL;
 	const char *q, *cl, *uri;
-	char allow[128] = "", hash[65];
+	char allow[128] = "", hash[65], key_hash[65] = "";
 	size_t i;
 	int known_path = 0, idem = 0;
 
@@ -324,10 +391,10 @@ void api_handle(api_req *r)
 			api_fail(r, 404, "route_not_found", "no such endpoint: %s %s", r->method, r->path);
 		return;
 	}
-	if (!r->db) {
-		api_fail(r, 503, "not_configured", "the API is not set up: run signcore-admin init");
+	if ((rt->flags & CACHED) && r->conf->read_cache && cached_answer(r, key_hash))
 		return;
-	}
+	if (need_db(r))
+		return;
 	if ((rt->flags & AUTH_KEY) && (authenticate(r) || rate_limit(r)))
 		return;
 	if ((rt->flags & AUTH_KEY) && !strcmp(r->method, "POST") && r->idempotency_key && *r->idempotency_key) {
@@ -343,4 +410,6 @@ void api_handle(api_req *r)
 		api_fail(r, 500, "internal", "the request got no answer");
 	if (idem)
 		idempotency_end(r);
+	if (*key_hash && r->cache_until)
+		api_cache_store(r, key_hash);
 }

@@ -92,9 +92,6 @@ int main(int argc, char **argv)
 	dir = api_data_dir(dir_arg);
 	if (api_conf_load(&conf, dir, err, sizeof err))
 		bad = 1;
-	else if (api_db_open(&db, dir, 0, err, sizeof err))
-		bad = 1;
-	api_db_cache(db);
 
 	if (!is_fastcgi()) {
 		api_req r;
@@ -102,10 +99,16 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		memset(&r, 0, sizeof r);
 		r.conf = &conf;
-		r.db = db;
+		/* the database is opened when the request needs it: a read answered
+		 * from the cache does not (cache.c) */
+		r.lazy_db = 1;
 		serve(&r, bad ? err : NULL);
+		db = r.db;
 		request_free(&r);
 	} else {
+		if (!bad && api_db_open(&db, dir, 0, err, sizeof err))
+			bad = 1;
+		api_db_cache(db);
 		FCGX_Request fr;
 		if (FCGX_Init() || FCGX_InitRequest(&fr, 0, 0)) {
 			fprintf(stderr, "signcore.cgi: FastCGI set-up failed\n");

@@ -1,7 +1,7 @@
 /*
  * signcore.conf: an INI file in the data directory.
  *
- *   [server]  base_url, library, font_dir
+ *   [server]  base_url, library, font_dir, product_name, read_cache
  *   [seal]    p12, password_file, level, tsa (space-separated, or repeated),
  *             trust (PEM files, likewise), reason
  *   [limits]  max_upload_bytes, max_json_bytes, max_pages, upload_url_ttl,
@@ -154,6 +154,7 @@ static void defaults(api_conf *c)
 	c->otp_resend = 60;
 	c->otp_per_hour = 5;
 	c->worker_interval = 5;
+	c->read_cache = 1;
 }
 
 typedef struct {
@@ -275,7 +276,14 @@ int api_conf_load(api_conf *c, const char *dir, char *err, size_t errsz)
 				rc = set_str(&c->font_dir, v);
 			else if (!strcmp(k, "product_name"))
 				rc = set_str(&c->product_name, v);
-			else
+			else if (!strcmp(k, "read_cache")) {
+				if (strcmp(v, "on") && strcmp(v, "off")) {
+					rc = conf_err(err, errsz, "%s:%d: [server] read_cache must be on or off, not \"%s\"", path,
+						lineno, v);
+					break;
+				}
+				c->read_cache = !strcmp(v, "on");
+			} else
 				rc = -1;
 		} else if (!strcmp(section, "seal")) {
 			if (!strcmp(k, "p12"))

@@ -376,8 +376,14 @@ int api_documents_get(api_req *r)
 		found = 1;
 		/* past its expiry: expired first, as api_doc_load does */
 		due = !strcmp(api_col_text(st, 2), "pending") && expires && expires <= api_now();
-		if (!due)
+		if (!due) {
 			o = doc_json_row(r, st);
+			/* the answer may be served again (cache.c) until something
+			 * commits, for a minute at most, and not past its expiry */
+			r->cache_until = api_now() + API_CACHE_TTL;
+			if (!strcmp(api_col_text(st, 2), "pending") && expires && expires < r->cache_until)
+				r->cache_until = expires;
+		}
 	}
 	api_db_done(st);
 	if (!found)

@@ -442,6 +442,64 @@ int api_db_migrate(sqlite3 *db, char *err, size_t errsz)
 	return 0;
 }
 
+/* ------------------------------------------------------------ the generation (cache.c) */
+
+static char gen_path[4096];
+
+static int gen_file(const char *dir, char *out, size_t size)
+{
+	return snprintf(out, size, "%s/generation", dir) >= (int)size ? -1 : 0;
+}
+
+int api_gen_read(const char *dir, unsigned char gen[API_GEN_SIZE])
+{
+	char path[4096];
+	ssize_t n;
+	int fd;
+
+	if (gen_file(dir, path, sizeof path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = pread(fd, gen, API_GEN_SIZE, 0);
+	close(fd);
+	return n == API_GEN_SIZE ? 0 : -1;
+}
+
+static void gen_bump(const char *path)
+{
+	unsigned char gen[API_GEN_SIZE];
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd >= 0 && !api_random(gen, sizeof gen) && pwrite(fd, gen, sizeof gen, 0) == (ssize_t)sizeof gen) {
+		close(fd);
+		return;
+	}
+	/* no new generation: then none at all, so that no entry is valid */
+	if (fd >= 0)
+		close(fd);
+	if (unlink(path) && errno != ENOENT)
+		fprintf(stderr, "signcore: cannot replace or remove %s (%s): cached answers may be stale\n", path,
+			strerror(errno));
+}
+
+/* SQLite calls this after each commit that wrote to the WAL. Setting a WAL
+ * hook replaces the automatic checkpoint, so it is done here as SQLite
+ * would (sqlite3_wal_autocheckpoint's default of 1000 pages). */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	gen_bump(arg);
+	if (frames >= 1000)
+		sqlite3_wal_checkpoint(db, name);
+	return SQLITE_OK;
+}
+
+int api_gen_watch(sqlite3 *db, const char *dir)
+{
+	if (gen_file(dir, gen_path, sizeof gen_path))
+		return -1;
+	sqlite3_wal_hook(db, wal_hook, gen_path);
+	return 0;
+}
+
 int api_db_open(sqlite3 **out, const char *dir, int create, char *err, size_t errsz)
 {
 	char *path = api_path(dir, "signcore.db");
@@ -463,6 +521,13 @@ int api_db_open(sqlite3 **out, const char *dir, int create, char *err, size_t er
 		return -1;
 	}
 	free(path);
+	/* every commit of this connection gives the data directory a new
+	 * generation, which invalidates the read cache (cache.c) */
+	if (api_gen_watch(db, dir)) {
+		snprintf(err, errsz, "the data directory's path is too long");
+		sqlite3_close(db);
+		return -1;
+	}
 	sqlite3_busy_timeout(db, 10000);
 	/* The last connection to close keeps signcore.db-wal and -shm instead of
 	 * deleting them: a CGI process is nearly always the last one, and making

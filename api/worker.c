@@ -790,6 +790,7 @@ static void prune(api_req *r)
 	api_db_run(r->db, "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?", "i", before);
 	if (api_db_exec(r->db, "COMMIT"))
 		api_db_exec(r->db, "ROLLBACK");
+	api_cache_prune(r->conf->data_dir);
 }
 
 /* ------------------------------------------------------------ main */

@@ -4,7 +4,8 @@
 #   - the same CGI linked to libsigncore (what loading the engine costs),
 #   - the same CGI opening signcore's database and running one query (the
 #     floor of a CGI keeping its state in SQLite),
-#   - GET /v1/documents/{id} through signcore.cgi as a CGI,
+#   - GET /v1/documents/{id} through signcore.cgi as a CGI (answered from
+#     its read cache after the first requests), and with the cache off,
 #   - the same request with signcore.cgi as a FastCGI server (spawn-fcgi),
 # then the completion of a 10-page, 2-signer document (fill, flatten,
 # audit, seal) timed with a B-B seal (no TSA) and with a B-T seal against
@@ -119,6 +120,10 @@ r_triv=$(rate "http://127.0.0.1:$tport/trivial.cgi")
 r_link=$(rate "http://127.0.0.1:$tport/linked.cgi")
 r_sql=$(rate "http://127.0.0.1:$tport/sqlite.cgi")
 r_cgi=$(rate -H "Authorization: Bearer $key" "$base/v1/documents/$doc")
+# the same with the read cache off: every request opens the database
+printf '[server]\nread_cache = off\n' >>"$work/data/signcore.conf"
+r_nocache=$(rate -H "Authorization: Bearer $key" "$base/v1/documents/$doc")
+sed -i '/^\[server\]$/,$d' "$work/data/signcore.conf"
 sh "$root/api/deploy/serve-local.sh" "$work/data" --stop
 base=$(sh "$root/api/deploy/serve-local.sh" "$work/data" --fastcgi) || die "serve-local --fastcgi"
 r_fcgi=$(rate -H "Authorization: Bearer $key" "$base/v1/documents/$doc")
@@ -177,6 +182,7 @@ set -- $r_link; link=$1 link99=$2
 set -- $r_sql; sql=$1 sql99=$2
 set -- $r_cgi; cgi=$1 cgi99=$2
 set -- $r_fcgi; fcgi=$1 fcgi99=$2
+set -- $r_nocache; nocache=$1 nocache99=$2
 cat <<TABLE
 
 REST API, $(nproc) cores ($cpu), wrk -t2 -c$conns -d${dur}s, lighttpd on 127.0.0.1
@@ -187,6 +193,7 @@ REST API, $(nproc) cores ($cpu), wrk -t2 -c$conns -d${dur}s, lighttpd on 127.0.0
 | same, linked to libsigncore | $link | $link99 | $(pct "$link" "$triv") |
 | same, opening signcore's SQLite database for one query | $sql | $sql99 | $(pct "$sql" "$triv") |
 | GET /v1/documents/{id}, signcore.cgi as CGI | $cgi | $cgi99 | $(pct "$cgi" "$triv") |
+| same, read cache off (every request opens the database) | $nocache | $nocache99 | $(pct "$nocache" "$triv") |
 | same, signcore.cgi as FastCGI | $fcgi | $fcgi99 | $(pct "$fcgi" "$triv") ($(x "$fcgi" "$cgi") the CGI) |
 
 | completion of a 10-page, 2-signer document (last submission, median of 7) | ms |

@@ -9,6 +9,7 @@
 need_cmd lighttpd curl pdfsig pdftotext openssl
 BUILDDIR=${BUILDDIR:-$PWD}
 ADMIN=$BUILDDIR/api/signcore-admin
+WORKER=$BUILDDIR/api/signcore-worker
 CGI=$BUILDDIR/api/signcore.cgi
 [ -x "$ADMIN" ] && [ -x "$CGI" ] || { fail "build api/signcore-admin and api/signcore.cgi first"; finish; }
 start_pki
@@ -59,7 +60,7 @@ API_BASE=$(SIGNCORE_CGI=$CGI SIGNCORE_LIBRARY=$BUILDDIR/libsigncore/.libs/libsig
 	sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA") || { fail "the API server did not start"; finish; }
 trap 'sh "$SRCDIR/api/deploy/serve-local.sh" "$DATA" --stop; sh "$SRCDIR/tests/pki/teardown.sh" "$PKI" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-export API_BASE WORK DATA KEY_MAIN KEY_TEST KEY_OTHER KEY_FREE KEY_REVOKED KEY_RATE
+export API_BASE WORK DATA ADMIN WORKER KEY_MAIN KEY_TEST KEY_OTHER KEY_FREE KEY_REVOKED KEY_RATE
 if python3 "$SRCDIR/tests/e2e/api_flow.py" "$@"; then pass; else fail "API flows (see above)"; fi
 
 # the CGI must not have crashed or reported sanitizer findings

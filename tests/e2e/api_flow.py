@@ -32,6 +32,8 @@ KEY_OTHER = E["KEY_OTHER"]     # another account (starter)
 KEY_FREE = E["KEY_FREE"]       # free plan: no API access
 KEY_REVOKED = E["KEY_REVOKED"]
 KEY_RATE = E["KEY_RATE"]       # starter, for the rate limit
+ADMIN = E["ADMIN"]             # signcore-admin
+WORKER = E["WORKER"]           # signcore-worker
 ONLY = set(sys.argv[1:])
 
 failures = 0
@@ -717,6 +719,129 @@ def t_rate_limit():
     expect(curl("GET", "/v1/documents?limit=1", KEY_OTHER), 200, None, "another key still passes")
 
 
+def admin(*args):
+    rc, out, err = tool(ADMIN, "--data-dir", DATA, *args)
+    check(rc == 0, "signcore-admin %s: %s" % (" ".join(args), err))
+    return out.strip(), err
+
+
+def cached_get(path, key, tries=4):
+    """GET until the answer comes from the read cache (the first read of a
+    key in a minute writes its last-used time, so the first entry is
+    stale); returns (last response, whether it was a hit)."""
+    r = None
+    for _ in range(tries):
+        r = curl("GET", path, key)
+        if r.headers.get("x-cache") == "hit":
+            return r, True
+    return r, False
+
+
+def t_cache():
+    # A CGI answers repeated reads of a document from DATA/cache without
+    # opening the database; every commit, by any program, invalidates it.
+    cache_dir = os.path.join(DATA, "cache")
+    out, err = admin("account", "create", "Cache Test Pvt Ltd", "--plan", "starter")
+    acc = out
+    key, err = admin("key", "create", "--account", acc)
+    key_id = re.search(r"key id (key_[0-9a-z]+)", err).group(1)
+    d = two_signer_doc(key=key, title="Cached")
+    path = "/v1/documents/" + d["id"]
+    first = curl("GET", path, key)
+    expect(first, 200, what="first read")
+    r, hit = cached_get(path, key)
+    check(hit, "a repeated read is answered from the cache: %r" % r.headers)
+    check(r.body == first.body and r.status == 200, "the cached answer is the same document")
+    check(r.headers.get("x-ratelimit-limit") == "100" and r.headers.get("x-request-id") != first.headers.get("x-request-id"),
+          "a hit still has its own request id and the rate-limit headers: %r" % r.headers)
+    check(os.path.isdir(cache_dir) and all(stat_mode(os.path.join(cache_dir, f)) == 0o600 for f in os.listdir(cache_dir)),
+          "cache entries are private files")
+    # HEAD from the cache: headers only
+    h = curl("HEAD", path, key)
+    check(h.status == 200 and h.headers.get("content-length") == first.headers.get("content-length") and
+          b'"data"' not in h.body,
+          "HEAD answered with the document's length: %r" % h)
+    # another account's key, and the same account's test-mode key: never this entry
+    expect(curl("GET", path, KEY_OTHER), 404, "not_found", "another account's key, after a cached read")
+    expect(curl("GET", path, KEY_OTHER), 404, "not_found", "another account's key, twice")
+    # a write through the signing link (no API key) is seen at once
+    t = token_of(d, "priya@example.in")
+    expect(curl("GET", "/v1/signing/" + t), 200, None, "signer opens the link")
+    r = curl("GET", path, key)
+    check(r.headers.get("x-cache") != "hit" and r.data["recipients"][0]["viewedAt"], "viewedAt seen on the next read")
+    r, hit = cached_get(path, key)
+    check(hit and r.data["recipients"][0]["viewedAt"], "and cached again with it")
+    # a void through the API
+    expect(curl("POST", path + "/void", key, {"reason": "cache test"}), 200, None, "void")
+    r = curl("GET", path, key)
+    check(r.data and r.data["status"] == "voided", "the void is seen at once: %r" % r)
+    r, hit = cached_get(path, key)
+    check(hit and r.data["status"] == "voided", "voided, cached")
+    # a corrupt entry is a miss, never an answer
+    for f in os.listdir(cache_dir):
+        with open(os.path.join(cache_dir, f), "r+b") as fh:
+            fh.seek(-3, 2)
+            fh.write(b"XYZ")
+    r = curl("GET", path, key)
+    check(r.status == 200 and r.headers.get("x-cache") != "hit" and r.data["status"] == "voided",
+          "a corrupt entry is not served: %r" % r)
+    # without DATA/generation nothing is served from the cache
+    os.unlink(os.path.join(DATA, "generation"))
+    r1, r2 = curl("GET", path, key), curl("GET", path, key)
+    check(r1.status == 200 and r2.status == 200 and "x-cache" not in r1.headers and "x-cache" not in r2.headers,
+          "no generation, no hits")
+    expect(curl("POST", path + "/remind", key), 409, None, "remind a voided document (no change)")
+    d2 = two_signer_doc(key=key, title="Cached 2")  # a commit: a new generation
+    check(os.path.exists(os.path.join(DATA, "generation")), "a commit writes the generation again")
+    r, hit = cached_get(path, key)
+    check(hit, "hits again after a commit")
+    # [server] read_cache = off: every read from the database, nothing cached
+    conf = os.path.join(DATA, "signcore.conf")
+    saved = read(conf)
+    with open(conf, "ab") as f:
+        f.write(b"\n[server]\nread_cache = off\n")
+    n_before = len(os.listdir(cache_dir))
+    rs = [curl("GET", "/v1/documents/" + d2["id"], key) for _ in range(3)]
+    check(all(x.status == 200 and "x-cache" not in x.headers for x in rs) and len(os.listdir(cache_dir)) == n_before,
+          "read_cache = off: no hits, no entries")
+    with open(conf, "wb") as f:
+        f.write(saved)
+    # a pending document is not served past its expiry
+    exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+    r = curl("POST", "/v1/documents", key, {"title": "Expires soon", "storageKey": upload(os.path.join(FIX, "plain.pdf"), key),
+                                            "expiresAt": exp, "recipients": [{"email": "a@example.in", "name": "A"}]})
+    expect(r, 201, what="document expiring in 3 s")
+    epath = "/v1/documents/" + r.data["id"]
+    r, hit = cached_get(epath, key)
+    check(hit and r.data["status"] == "pending", "pending, cached")
+    time.sleep(max(0, api_time(exp) - time.time()) + 1.1)
+    r = curl("GET", epath, key)
+    check(r.data and r.data["status"] == "expired" and r.headers.get("x-cache") != "hit",
+          "past its expiry the read expires it: %r" % r)
+    # the rate limit counts hits: 100 a minute on the starter plan
+    codes = [curl("GET", path, key).status for _ in range(100)]
+    check(codes.count(429) >= 1 and codes[-1] == 429, "hits are rate limited too: %r" % sorted(set(codes)))
+    # revoking the key (signcore-admin, another program) takes effect at once
+    admin("key", "revoke", key_id)
+    expect(curl("GET", path, key), 401, "revoked_api_key", "a revoked key, after cached reads")
+    # signcore-worker removes expired entries
+    old = time.time() - 3600
+    for f in os.listdir(cache_dir):
+        os.utime(os.path.join(cache_dir, f), (old, old))
+    n = len(os.listdir(cache_dir))
+    rc, out, err = tool(WORKER, "--data-dir", DATA, "--once")
+    check(rc == 0 and n > 0 and not os.listdir(cache_dir), "the worker prunes expired entries (%d, rc %d %s)" % (n, rc, err))
+
+
+def stat_mode(p):
+    return os.stat(p).st_mode & 0o777
+
+
+def api_time(s):
+    import calendar
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
 def t_openapi():
     try:
         import yaml
@@ -747,7 +872,7 @@ TESTS = [("auth", t_auth), ("uploads", t_uploads), ("bad", t_bad_requests), ("fl
          ("states", t_void_decline_approve), ("expiry", t_expiry), ("drafts", t_drafts),
          ("pagination", t_pagination), ("testmode", t_test_mode_stamp), ("tenants", t_tenants),
          ("idempotency", t_idempotency), ("concurrent", t_concurrent_submit), ("retry", t_completion_retry),
-         ("ratelimit", t_rate_limit), ("openapi", t_openapi)]
+         ("ratelimit", t_rate_limit), ("cache", t_cache), ("openapi", t_openapi)]
 
 for name, fn in TESTS:
     if ONLY and name not in ONLY:

@@ -44,7 +44,8 @@ def request(base, work, method, path, key=None, body=None, ctype=None, headers=(
     """One request with curl; returns Resp."""
     hdr_file = os.path.join(work, "hdr.%d" % threading.get_ident())
     out_file = os.path.join(work, "out.%d" % threading.get_ident())
-    args = ["curl", "-sS", "-X", method, "-o", out_file, "-D", hdr_file, "--max-time", "60"]
+    args = ["curl", "-sS"] + (["-I"] if method == "HEAD" else ["-X", method]) + \
+        ["-o", out_file, "-D", hdr_file, "--max-time", "60"]
     if key:
         args += ["-H", "Authorization: Bearer " + key]
     for h in headers:

@@ -164,13 +164,14 @@ START_TEST(api_conf_parses)
 	char err[512] = "";
 	api_conf c;
 
-	write_conf("# comment\n[server]\nbase_url = https://sign.example.com/\n\n[seal]\np12 = seal/p.p12\n"
+	write_conf("# comment\n[server]\nbase_url = https://sign.example.com/\nread_cache = off\n\n[seal]\np12 = seal/p.p12\n"
 		"password_file = seal/p.pass\nlevel = B-LTA\ntsa = http://a/tsr http://b/tsr\ntsa = http://c/tsr\n"
 		"[limits]\nstarter_rate_per_minute = 7\nmax_upload_bytes = 1000\ngrowth_documents_per_month = -1\n"
 		"[smtp]\nurl = smtp://127.0.0.1:2525\nfrom = Signing <no-reply@example.in>\n"
 		"[webhooks]\nretry_base = 1\njitter = 0\n[otp]\nttl = 30\n");
 	ck_assert_msg(api_conf_load(&c, dir, err, sizeof err) == 0, "%s", err);
 	ck_assert_str_eq(c.base_url, "https://sign.example.com");
+	ck_assert_int_eq(c.read_cache, 0);
 	ck_assert_str_eq(c.seal_p12, "seal/p.p12");
 	ck_assert_str_eq(c.seal_level, "B-LTA");
 	ck_assert_uint_eq(c.tsa_count, 3);
@@ -203,6 +204,10 @@ START_TEST(api_conf_errors_name_the_line)
 	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "unknown key \"base_ulr\""), "%s", err);
 	api_conf_free(&c);
+	write_conf("[server]\nread_cache = maybe\n");
+	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, ":2:") && strstr(err, "on or off"), "%s", err);
+	api_conf_free(&c);
 	write_conf("[limits]\nmax_pages = many\n");
 	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "not a valid number"), "%s", err);
@@ -227,6 +232,7 @@ START_TEST(api_conf_errors_name_the_line)
 	}
 	ck_assert_int_eq(api_conf_load(&c, dir, err, sizeof err), 0);
 	ck_assert_int_eq(c.rate[API_PLAN_STARTER], 100);
+	ck_assert_int_eq(c.read_cache, 1);
 	api_conf_free(&c);
 }
 END_TEST
@@ -257,6 +263,60 @@ START_TEST(api_schema_and_constraints)
 	sqlite3_close(db);
 	/* reopening a migrated database */
 	ck_assert_msg(api_db_open(&db, dir, 0, err, sizeof err) == 0, "%s", err);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* Every commit replaces DATA/generation (the read cache's validator);
+ * reads and statements that change nothing do not, and the automatic
+ * checkpoint that the WAL hook replaces still runs. */
+START_TEST(api_generation_follows_commits)
+{
+	unsigned char g0[API_GEN_SIZE], g1[API_GEN_SIZE], g2[API_GEN_SIZE];
+	char err[512] = "";
+	sqlite3 *db;
+	int i, log = -1, done = -1;
+
+	ck_assert_msg(api_db_open(&db, dir, 1, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(api_gen_read(dir, g0), 0); /* the migrations committed */
+	ck_assert_int_eq(api_db_run(db, "INSERT INTO accounts (id, name, plan, created_at) VALUES ('g1', 'G', 'free', 0)",
+		NULL), 0);
+	ck_assert_int_eq(api_gen_read(dir, g1), 0);
+	ck_assert(memcmp(g0, g1, sizeof g0));
+	ck_assert_int_eq(api_db_int(db, 0, "SELECT count(*) FROM accounts", NULL) > 0, 1);
+	ck_assert_int_eq(api_db_run(db, "DELETE FROM accounts WHERE id = 'nobody'", NULL), 0);
+	ck_assert_int_eq(api_gen_read(dir, g2), 0);
+	ck_assert(!memcmp(g1, g2, sizeof g1));
+	/* inside a transaction: one new generation, at the commit */
+	ck_assert_int_eq(api_db_exec(db, "BEGIN IMMEDIATE"), 0);
+	ck_assert_int_eq(api_db_run(db, "UPDATE accounts SET name = 'H' WHERE id = 'g1'", NULL), 0);
+	ck_assert_int_eq(api_gen_read(dir, g2), 0);
+	ck_assert(!memcmp(g1, g2, sizeof g1));
+	ck_assert_int_eq(api_db_exec(db, "COMMIT"), 0);
+	ck_assert_int_eq(api_gen_read(dir, g2), 0);
+	ck_assert(memcmp(g1, g2, sizeof g1));
+	/* the WAL is still checkpointed past 1000 pages */
+	for (i = 0; i < 1200; i++)
+		api_db_run(db, "INSERT INTO accounts (id, name, plan, created_at) VALUES (?, zeroblob(3000), 'free', 0)",
+			"i", (long long)i + 1000);
+	{
+		sqlite3_stmt *st = api_db_prepare(db, "PRAGMA wal_checkpoint(PASSIVE)", NULL);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		log = sqlite3_column_int(st, 1);
+		done = sqlite3_column_int(st, 2);
+		sqlite3_finalize(st);
+	}
+	ck_assert_msg(log >= 0 && log < 1000 + 64 && done == log, "WAL frames %d, checkpointed %d", log, done);
+	/* a generation that cannot be replaced is removed */
+	{
+		char *p = api_path(dir, "generation");
+		ck_assert_int_eq(unlink(p), 0);
+		ck_assert_int_eq(symlink("/dev/full", p), 0); /* every write fails: ENOSPC */
+		ck_assert_int_eq(api_db_run(db, "DELETE FROM accounts WHERE id = 'g1'", NULL), 0);
+		ck_assert_int_eq(api_gen_read(dir, g2), -1);
+		ck_assert_int_eq(access(p, F_OK), -1);
+		free(p);
+	}
 	sqlite3_close(db);
 }
 END_TEST
@@ -350,6 +410,7 @@ int main(void)
 	tcase_add_test(tc, api_conf_parses);
 	tcase_add_test(tc, api_conf_errors_name_the_line);
 	tcase_add_test(tc, api_schema_and_constraints);
+	tcase_add_test(tc, api_generation_follows_commits);
 	tcase_add_test(tc, api_blobs_are_content_addressed);
 	tcase_add_test(tc, api_webhook_urls);
 	suite_add_tcase(s, tc);

@@ -228,7 +228,6 @@ typedef struct api_req {
 	long long cache_until;    /* set by a handler whose answer may be cached */
 	unsigned char cache_gen[API_GEN_SIZE];
 	int cache_gen_ok;
-	int cache_hit;
 } api_req;
 
 const char *api_env(api_req *r, const char *name);

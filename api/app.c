@@ -186,9 +186,9 @@ static int rate_limit(api_req *r)
 	return 0;
 }
 
-/* A CGI process answers a cached read without opening the database
- * (cache.c): 1 when answered. KEY_HASH gets the hash of the request's key,
- * for storing the answer on a miss. */
+/* Answer a read from the cache (cache.c), without the database: 1 when
+ * answered. KEY_HASH gets the hash of the request's key, for storing the
+ * answer on a miss. */
 static int cached_answer(api_req *r, char key_hash[65])
 {
 	api_buf body = { 0 };
@@ -206,7 +206,6 @@ static int cached_answer(api_req *r, char key_hash[65])
 		api_buf_free(&body);
 		return 0;
 	}
-	r->cache_hit = 1;
 	if (!rate_limit(r)) {
 		api_buf_free(&r->out);
 		r->out = body;

@@ -1,7 +1,8 @@
 /*
  * The read cache: answers to the reads integrators poll (GET
  * /v1/documents/{id}), kept as files so that a CGI process can answer one
- * again without opening the database. Opening SQLite in a fresh process
+ * again without opening the database (a FastCGI server uses them too, and
+ * saves the queries). Opening SQLite in a fresh process
  * (its start-up, the parse of the whole schema, the WAL index) costs more
  * than the rest of such a request; a hit costs an open and a read.
  *

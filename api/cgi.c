@@ -106,10 +106,10 @@ int main(int argc, char **argv)
 		db = r.db;
 		request_free(&r);
 	} else {
+		FCGX_Request fr;
 		if (!bad && api_db_open(&db, dir, 0, err, sizeof err))
 			bad = 1;
 		api_db_cache(db);
-		FCGX_Request fr;
 		if (FCGX_Init() || FCGX_InitRequest(&fr, 0, 0)) {
 			fprintf(stderr, "signcore.cgi: FastCGI set-up failed\n");
 			return 1;

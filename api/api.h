@@ -131,6 +131,8 @@ unsigned char *api_blob_get(const char *dir, const char *hex, size_t *len);
 char *api_blob_path(const char *dir, const char *hex);
 /* Write DATA to PATH through a temporary file renamed on success. */
 int api_write_file(const char *path, const void *data, size_t len);
+/* The same with MODE, and without the fsync unless SYNC. */
+int api_write_file_mode(const char *path, const void *data, size_t len, int mode, int sync);
 unsigned char *api_read_file(const char *path, size_t *len);
 
 /* The server's secret (DIR/secret, 32 random bytes, made by init). */

@@ -150,8 +150,9 @@ miss:
 int api_cache_store(api_req *r, const char *key_hash)
 {
 	entry_head h;
-	char *path, *tmp = NULL, *slash;
-	int fd = -1, rc = -1;
+	api_buf file = { 0 };
+	char *path = NULL;
+	int rc = -1;
 	long long now = api_now();
 
 	if (!r->cache_gen_ok || r->cache_until <= now || r->status != 200 || !r->out_type ||
@@ -171,40 +172,24 @@ int api_cache_store(api_req *r, const char *key_hash)
 	h.body_len = (uint32_t)r->out.len;
 	api_sha256(r->out.data, r->out.len, h.body_sha256);
 
-	if (!(path = entry_path(r, key_hash)) || !(tmp = malloc(strlen(path) + 16)))
+	if (!(path = entry_path(r, key_hash)) || api_buf_add(&file, &h, sizeof h) ||
+		api_buf_add(&file, r->out.data, r->out.len))
 		goto done;
-	sprintf(tmp, "%s.tmpXXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0 && errno == ENOENT) {
+	/* private, and not synced: an entry lost in a crash is a miss, a torn
+	 * one fails its checksum */
+	if (!(rc = api_write_file_mode(path, file.data, file.len, 0600, 0)) || errno != ENOENT)
+		goto done;
+	{
 		/* the first entry of a data directory makes DATA/cache */
-		slash = strrchr(path, '/');
+		char *slash = strrchr(path, '/');
 		*slash = 0;
-		if (mkdir(path, 0750) && errno != EEXIST)
-			goto done;
+		rc = mkdir(path, 0750) && errno != EEXIST ? -1 : 0;
 		*slash = '/';
-		sprintf(tmp, "%s.tmpXXXXXX", path);
-		fd = mkstemp(tmp);
+		if (!rc)
+			rc = api_write_file_mode(path, file.data, file.len, 0600, 0);
 	}
-	if (fd < 0)
-		goto done;
-	if (write(fd, &h, sizeof h) != (ssize_t)sizeof h ||
-		(r->out.len && write(fd, r->out.data, r->out.len) != (ssize_t)r->out.len) || close(fd)) {
-		fd = -1;
-		unlink(tmp);
-		goto done;
-	}
-	fd = -1;
-	/* no fsync: an entry lost in a crash is a miss, a torn one fails its checksum */
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		goto done;
-	}
-	rc = 0;
 done:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
+	api_buf_free(&file);
 	free(path);
 	return rc;
 }

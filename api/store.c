@@ -565,6 +565,11 @@ int api_db_open(sqlite3 **out, const char *dir, int create, char *err, size_t er
 
 int api_write_file(const char *path, const void *data, size_t len)
 {
+	return api_write_file_mode(path, data, len, 0640, 1);
+}
+
+int api_write_file_mode(const char *path, const void *data, size_t len, int mode, int sync)
+{
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	const unsigned char *p = data;
@@ -587,7 +592,7 @@ int api_write_file(const char *path, const void *data, size_t len)
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) || fchmod(fd, 0640))
+	if ((sync && fsync(fd)) || fchmod(fd, (mode_t)mode))
 		goto done;
 	if (close(fd)) {
 		fd = -1;

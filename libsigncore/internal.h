@@ -247,6 +247,14 @@ int signcore__cms_build(signcore_ctx *ctx, const signcore_signer *s, const sc_cm
 	const sc_der *attrs, const unsigned char *sig, size_t siglen,
 	const unsigned char *token, size_t tokenlen, sc_der *out);
 size_t signcore__cms_estimate(const signcore_signer *s);
+/* warm.c: the first signature in a process gets OpenSSL's one-time set-up
+ * for it done on another CPU while the caller builds the PDF. Start
+ * returns at once, with NULL when there is nothing to do (not the first
+ * signature, one CPU, no private key); join must be called, with what
+ * start returned, before the caller returns. */
+typedef struct sc_warm sc_warm;
+sc_warm *signcore__warm_start(const signcore_signer *s, const EVP_MD *md);
+void signcore__warm_join(sc_warm *w);
 
 /* http.c */
 typedef struct {

@@ -1006,6 +1006,7 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 	tmpset t = { { 0 }, 0 };
 	signcore_doc *owned = NULL;
 	pdf_obj *field = NULL, *v = NULL;
+	sc_warm *warm = NULL;
 	const char *tmp;
 	const char *name;
 	long long when;
@@ -1050,6 +1051,8 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 	}
 	if ((code = signcore__signer_check(ctx, signer, when)))
 		goto done;
+	if (!prep)
+		warm = signcore__warm_start(signer, ps->cms.md);
 	if (!prep && o.level >= SIGNCORE_LEVEL_B_T) {
 		if (!o.tsa_count) {
 			code = signcore__err(ctx, SIGNCORE_EINVAL, "level B-T and above need a time-stamp authority (TSA URL)");
@@ -1112,6 +1115,7 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 		sk_X509_pop_free(certs, X509_free);
 	}
 done:
+	signcore__warm_join(warm);
 	if (fz) {
 		pdf_drop_obj(fz, field);
 		pdf_drop_obj(fz, v);

@@ -10,6 +10,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <sched.h>
 
 /* A self-signed RSA signer valid from FROM_DAYS to TO_DAYS around now,
  * written as NAME.key, NAME.crt and NAME.p12 (password "pw"). */
@@ -424,6 +425,58 @@ START_TEST(signer_is_shared_by_threads)
 }
 END_TEST
 
+/* Threads of this process, from /proc/self/task. */
+static int thread_count(void)
+{
+	return dir_entries("/proc/self/task");
+}
+
+/* Visible, so that the first signature of the process has an appearance
+ * to lay out while OpenSSL is set up on another CPU. */
+static void sign_first_and_check(void)
+{
+	signcore_signer *s = load_good();
+	signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+	signcore_doc *doc;
+	signcore_report *rep;
+	int before = thread_count(), i;
+
+	o.page = 1;
+	o.rect[0] = 300, o.rect[1] = 40, o.rect[2] = 200, o.rect[3] = 60;
+	o.reason = "first";
+	for (i = 0; i < 2; i++) {
+		char out[32];
+		snprintf(out, sizeof out, "first%d.pdf", i);
+		doc = open_ok(fx("plain.pdf"));
+		ck_assert_msg(signcore_sign(doc, s, tmp(out), &o) == SIGNCORE_OK, "%s", signcore_ctx_last_error(ctx));
+		signcore_doc_free(doc);
+		/* No thread outlives the call. */
+		ck_assert_int_eq(thread_count(), before);
+		rep = verify_ok(tmp(out), tmp("good.crt"));
+		ck_assert_msg(signcore_report_verdict(rep) == SIGNCORE_VERDICT_VALID, "%s", signcore_report_reason(rep));
+		signcore_report_free(rep);
+	}
+	signcore_signer_free(s);
+}
+
+/* Each test runs in a process of its own, so this is its first signature. */
+START_TEST(first_signature_of_a_process)
+{
+	sign_first_and_check();
+}
+END_TEST
+
+START_TEST(first_signature_of_a_process_on_one_cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+	sign_first_and_check();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sign");
@@ -439,6 +492,8 @@ static Suite *suite(void)
 	ADD(tc, external_signing_round_trip);
 	ADD(tc, verify_reports_valid_tampered_and_unsigned);
 	ADD(tc, signer_is_shared_by_threads);
+	ADD(tc, first_signature_of_a_process);
+	ADD(tc, first_signature_of_a_process_on_one_cpu);
 	suite_add_tcase(s, tc);
 	return s;
 }

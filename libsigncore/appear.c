@@ -354,6 +354,10 @@ pdf_obj *signcore__ap_signature(signcore_ctx *ctx, pdf_document *pdf, const void
 	fz_var(buf);
 	fz_var(form);
 	fz_try(fz) {
+		/* The first signature in a process: the text block's face is
+		 * cut on another CPU while the graphic is laid out. */
+		if (ctx->side_ok && has_text && has_graphic)
+			signcore__fontset_ahead(ctx, ts.font, text);
 		if (image && image_len) {
 			img = signcore__image_load(ctx, image, image_len);
 			g = signcore__ap_image(ctx, pdf, img, gr.x1 - gr.x0, gr.y1 - gr.y0, 0);

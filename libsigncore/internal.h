@@ -53,6 +53,8 @@ struct signcore_ctx {
 	void *writing;       /* the output signcore__write_pdf is writing, or NULL */
 	void *zs;            /* a zlib deflate stream, reused (signcore__deflate) */
 	int zlevel;
+	int side_ok;         /* a helper thread may take work now (warm.c) */
+	struct sc_ahead *ahead; /* a font subset being cut on another CPU */
 };
 
 struct signcore_doc {
@@ -142,6 +144,13 @@ pdf_obj *signcore__ap_empty(signcore_ctx *ctx, pdf_document *pdf, float w, float
  * cannot be subset: use it whole. */
 fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text,
 	int sans);
+/* Start cutting DATA down to TEXT on another CPU; signcore__font_subset
+ * called with the same arguments (the same DATA pointer) takes the result.
+ * Drop waits for a cut nobody took and frees it. */
+typedef struct sc_ahead sc_ahead;
+void signcore__font_subset_ahead(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text,
+	int sans);
+void signcore__font_subset_ahead_drop(signcore_ctx *ctx);
 
 /* text.c: text in every script. A font set holds the faces for FONT
  * ("sans", "serif", "mono", "script" or a font file) and for each Indic or
@@ -152,6 +161,9 @@ fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, s
 typedef struct sc_fontset sc_fontset;
 enum { SC_FS_BOLD = 1, SC_FS_MONO = 2, SC_FS_BREAKS = 4 };
 sc_fontset *signcore__fontset_new(signcore_ctx *ctx, const char *font, const char *text, int flags);
+/* Have the Latin face of the set signcore__fontset_new(CTX, FONT, TEXT, 0)
+ * will make cut on another CPU meanwhile (a keyword face or "script"). */
+void signcore__fontset_ahead(signcore_ctx *ctx, const char *font, const char *text);
 void signcore__fontset_drop(signcore_ctx *ctx, sc_fontset *fs);
 const char *signcore__fontset_css(const sc_fontset *fs);
 fz_archive *signcore__fontset_archive(const sc_fontset *fs);
@@ -247,11 +259,18 @@ int signcore__cms_build(signcore_ctx *ctx, const signcore_signer *s, const sc_cm
 	const sc_der *attrs, const unsigned char *sig, size_t siglen,
 	const unsigned char *token, size_t tokenlen, sc_der *out);
 size_t signcore__cms_estimate(const signcore_signer *s);
-/* warm.c: the first signature in a process gets OpenSSL's one-time set-up
- * for it done on another CPU while the caller builds the PDF. Start
- * returns at once, with NULL when there is nothing to do (not the first
- * signature, one CPU, no private key); join must be called, with what
- * start returned, before the caller returns. */
+/* warm.c: run FN(ARG) on another CPU while the caller goes on. NULL when
+ * the process may use only one CPU or no thread could be made. Join must
+ * be called before ARG goes away; it returns 1 if FN ran, 0 if it had not
+ * started (it then never will: the caller does the job itself). */
+typedef struct sc_side sc_side;
+sc_side *signcore__side_start(void (*fn)(void *), void *arg);
+int signcore__side_join(sc_side *s);
+/* The first signature in a process gets OpenSSL's one-time set-up for it
+ * done on another CPU while the caller builds the PDF. Start returns at
+ * once, with NULL when there is nothing to do (not the first signature,
+ * one CPU, no private key); join must be called, with what start
+ * returned, before the caller returns. */
 typedef struct sc_warm sc_warm;
 sc_warm *signcore__warm_start(const signcore_signer *s, const EVP_MD *md);
 void signcore__warm_join(sc_warm *w);

@@ -1051,8 +1051,8 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 	}
 	if ((code = signcore__signer_check(ctx, signer, when)))
 		goto done;
-	if (!prep)
-		warm = signcore__warm_start(signer, ps->cms.md);
+	if (!prep && (warm = signcore__warm_start(signer, ps->cms.md)))
+		ctx->side_ok = 1;
 	if (!prep && o.level >= SIGNCORE_LEVEL_B_T) {
 		if (!o.tsa_count) {
 			code = signcore__err(ctx, SIGNCORE_EINVAL, "level B-T and above need a time-stamp authority (TSA URL)");
@@ -1115,6 +1115,8 @@ static int sign_impl(signcore_doc *doc, const signcore_signer *signer, const cha
 		sk_X509_pop_free(certs, X509_free);
 	}
 done:
+	signcore__font_subset_ahead_drop(ctx);
+	ctx->side_ok = 0;
 	signcore__warm_join(warm);
 	if (fz) {
 		pdf_drop_obj(fz, field);

@@ -15,10 +15,15 @@
  * which the subsetter cannot read: they are first wrapped in a minimal
  * OpenType file whose cmap holds only the text's characters.
  *
+ * The work needs no MuPDF context (FreeType and HarfBuzz only, and plain
+ * memory), so the first signature in a process can have a subset cut on
+ * another CPU while it lays out something else (signcore__font_subset_ahead).
+ *
  * SPDX-License-Identifier: AGPL-3.0-or-later
  */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <ft2build.h>
@@ -42,230 +47,378 @@ static void collect_unicodes(hb_set_t *set, const char *text)
 	}
 }
 
-static hb_blob_t *blob_from_buffer(fz_buffer *buf)
+/* Bytes of a table being built; FAILED once memory ran out. */
+typedef struct {
+	unsigned char *p;
+	size_t len, cap;
+	int failed;
+} sc_bytes;
+
+static void put(sc_bytes *b, const void *data, size_t n)
 {
-	return hb_blob_create((const char *)buf->data, (unsigned int)buf->len, HB_MEMORY_MODE_DUPLICATE, NULL, NULL);
+	if (b->failed)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		unsigned char *p;
+		while (cap < b->len + n)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap))) {
+			b->failed = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
 }
 
-static void add_table(hb_face_t *builder, const char *tag, fz_buffer *buf)
+static void put16(sc_bytes *b, int v)
 {
-	hb_blob_t *blob = blob_from_buffer(buf);
+	unsigned char x[2] = { (unsigned char)(v >> 8), (unsigned char)v };
+	put(b, x, 2);
+}
+
+static void put32(sc_bytes *b, unsigned int v)
+{
+	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v };
+	put(b, x, 4);
+}
+
+/* Add B as table TAG and empty B for the next one. */
+static void add_table(hb_face_t *builder, const char *tag, sc_bytes *b)
+{
+	hb_blob_t *blob = hb_blob_create((const char *)b->p, (unsigned int)b->len, HB_MEMORY_MODE_DUPLICATE, NULL, NULL);
 
 	hb_face_builder_add_table(builder, hb_tag_from_string(tag, 4), blob);
 	hb_blob_destroy(blob);
+	b->len = 0;
 }
 
 /* A code point -> glyph pair of the wrapper's cmap. */
 typedef struct {
 	unsigned int ucs, gid;
+	int adv;
 } sc_map;
 
 /* cmap with one format 4 subtable (Windows, Unicode BMP), one segment per
  * character: the subsetter rebuilds it compactly anyway. */
-static fz_buffer *make_cmap(fz_context *fz, const sc_map *map, int n)
+static void make_cmap(sc_bytes *b, const sc_map *map, int n)
 {
-	fz_buffer *b = fz_new_buffer(fz, 32 + 8 * (size_t)(n + 1));
 	int segs = n + 1, i, pow2 = 1, log2 = 0;
 
 	while (pow2 * 2 <= segs) {
 		pow2 *= 2;
 		log2++;
 	}
-	fz_append_int16_be(fz, b, 0);          /* version */
-	fz_append_int16_be(fz, b, 1);          /* one encoding record */
-	fz_append_int16_be(fz, b, 3);          /* Windows */
-	fz_append_int16_be(fz, b, 1);          /* Unicode BMP */
-	fz_append_int32_be(fz, b, 12);         /* subtable offset */
-	fz_append_int16_be(fz, b, 4);          /* format */
-	fz_append_int16_be(fz, b, 16 + 8 * segs);
-	fz_append_int16_be(fz, b, 0);          /* language */
-	fz_append_int16_be(fz, b, 2 * segs);
-	fz_append_int16_be(fz, b, 2 * pow2);
-	fz_append_int16_be(fz, b, log2);
-	fz_append_int16_be(fz, b, 2 * segs - 2 * pow2);
+	put16(b, 0);          /* version */
+	put16(b, 1);          /* one encoding record */
+	put16(b, 3);          /* Windows */
+	put16(b, 1);          /* Unicode BMP */
+	put32(b, 12);         /* subtable offset */
+	put16(b, 4);          /* format */
+	put16(b, 16 + 8 * segs);
+	put16(b, 0);          /* language */
+	put16(b, 2 * segs);
+	put16(b, 2 * pow2);
+	put16(b, log2);
+	put16(b, 2 * segs - 2 * pow2);
 	for (i = 0; i < n; i++)
-		fz_append_int16_be(fz, b, (int)map[i].ucs); /* endCode */
-	fz_append_int16_be(fz, b, 0xFFFF);
-	fz_append_int16_be(fz, b, 0);          /* reservedPad */
+		put16(b, (int)map[i].ucs); /* endCode */
+	put16(b, 0xFFFF);
+	put16(b, 0);          /* reservedPad */
 	for (i = 0; i < n; i++)
-		fz_append_int16_be(fz, b, (int)map[i].ucs); /* startCode */
-	fz_append_int16_be(fz, b, 0xFFFF);
+		put16(b, (int)map[i].ucs); /* startCode */
+	put16(b, 0xFFFF);
 	for (i = 0; i < n; i++)
-		fz_append_int16_be(fz, b, (int)((map[i].gid - map[i].ucs) & 0xFFFF)); /* idDelta */
-	fz_append_int16_be(fz, b, 1);
+		put16(b, (int)((map[i].gid - map[i].ucs) & 0xFFFF)); /* idDelta */
+	put16(b, 1);
 	for (i = 0; i <= n; i++)
-		fz_append_int16_be(fz, b, 0);  /* idRangeOffset */
-	return b;
+		put16(b, 0);  /* idRangeOffset */
 }
 
-static void append_name_record(fz_context *fz, fz_buffer *dir, int id, int len, int off)
+static void put_name_record(sc_bytes *dir, int id, int len, int off)
 {
-	fz_append_int16_be(fz, dir, 3);         /* Windows */
-	fz_append_int16_be(fz, dir, 1);         /* Unicode BMP */
-	fz_append_int16_be(fz, dir, 0x409);     /* en-US */
-	fz_append_int16_be(fz, dir, id);
-	fz_append_int16_be(fz, dir, len);
-	fz_append_int16_be(fz, dir, off);
+	put16(dir, 3);         /* Windows */
+	put16(dir, 1);         /* Unicode BMP */
+	put16(dir, 0x409);     /* en-US */
+	put16(dir, id);
+	put16(dir, len);
+	put16(dir, off);
+}
+
+static void put_utf16(sc_bytes *b, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		put16(b, *p < 128 ? *p : '?');
 }
 
 /* name: family, subfamily, full and PostScript names, which MuPDF uses to
  * name the font in the PDF. */
-static fz_buffer *make_name(fz_context *fz, const char *family, const char *style, const char *ps)
+static void make_name(sc_bytes *dir, const char *family, const char *style, const char *ps)
 {
-	const char *full_parts[2] = { family, style };
 	const char *strs[4] = { family, style, NULL, ps };
 	static const int ids[4] = { 1, 2, 4, 6 };
-	fz_buffer *dir = NULL, *str = NULL;
-	int i, k;
+	sc_bytes str = { 0 };
+	int i;
 
-	fz_var(dir);
-	fz_var(str);
-	fz_try(fz) {
-		dir = fz_new_buffer(fz, 6 + 4 * 12);
-		str = fz_new_buffer(fz, 128);
-		fz_append_int16_be(fz, dir, 0);
-		fz_append_int16_be(fz, dir, 4);
-		fz_append_int16_be(fz, dir, 6 + 4 * 12);
-		for (i = 0; i < 4; i++) {
-			int off = (int)str->len;
-			if (strs[i]) {
-				const unsigned char *s;
-				for (s = (const unsigned char *)strs[i]; *s; s++)
-					fz_append_int16_be(fz, str, *s < 128 ? *s : '?');
-			} else {
-				for (k = 0; k < 2; k++) {
-					const unsigned char *s;
-					if (k)
-						fz_append_int16_be(fz, str, ' ');
-					for (s = (const unsigned char *)full_parts[k]; *s; s++)
-						fz_append_int16_be(fz, str, *s < 128 ? *s : '?');
-				}
-			}
-			append_name_record(fz, dir, ids[i], (int)str->len - off, off);
+	put16(dir, 0);
+	put16(dir, 4);
+	put16(dir, 6 + 4 * 12);
+	for (i = 0; i < 4; i++) {
+		int off = (int)str.len;
+		if (strs[i]) {
+			put_utf16(&str, strs[i]);
+		} else {
+			put_utf16(&str, family);
+			put16(&str, ' ');
+			put_utf16(&str, style);
 		}
-		fz_append_buffer(fz, dir, str);
+		put_name_record(dir, ids[i], (int)str.len - off, off);
 	}
-	fz_always(fz)
-		fz_drop_buffer(fz, str);
-	fz_catch(fz) {
-		fz_drop_buffer(fz, dir);
-		fz_rethrow(fz);
-	}
-	return dir;
+	put(dir, str.p, str.len);
+	if (str.failed)
+		dir->failed = 1;
+	free(str.p);
 }
 
 /* The sfnt tables around a bare CFF program. FACE is the program opened by
- * FreeType; MAP the characters to keep, ADV their advances. */
-static void wrap_tables(fz_context *fz, hb_face_t *builder, FT_Face face, const sc_map *map, const FT_Fixed *adv,
-	int n, int family_class, fz_buffer *b)
+ * FreeType; MAP the characters to keep, with their advances. */
+static void wrap_tables(hb_face_t *builder, FT_Face face, const sc_map *map, int n, int family_class, sc_bytes *b)
 {
-	fz_buffer *t;
 	int nglyphs = (int)face->num_glyphs, i, g, max_adv = 0;
 	const char *family = face->family_name ? face->family_name : "Font";
 	const char *style = face->style_name ? face->style_name : "Regular";
 	const char *ps = FT_Get_Postscript_Name(face);
+	int *advs;
 
 	for (i = 0; i < n; i++)
-		if (adv[i] > max_adv)
-			max_adv = (int)adv[i];
-	fz_append_int32_be(fz, b, 0x00010000);  /* head: version */
-	fz_append_int32_be(fz, b, 0x00010000);  /* fontRevision */
-	fz_append_int32_be(fz, b, 0);           /* checkSumAdjustment */
-	fz_append_int32_be(fz, b, 0x5F0F3CF5);  /* magicNumber */
-	fz_append_int16_be(fz, b, 3);           /* flags: baseline and lsb at 0 */
-	fz_append_int16_be(fz, b, face->units_per_EM);
+		if (map[i].adv > max_adv)
+			max_adv = map[i].adv;
+	put32(b, 0x00010000);  /* head: version */
+	put32(b, 0x00010000);  /* fontRevision */
+	put32(b, 0);           /* checkSumAdjustment */
+	put32(b, 0x5F0F3CF5);  /* magicNumber */
+	put16(b, 3);           /* flags: baseline and lsb at 0 */
+	put16(b, face->units_per_EM);
 	for (i = 0; i < 4; i++)
-		fz_append_int32_be(fz, b, 0);   /* created, modified */
-	fz_append_int16_be(fz, b, (int)face->bbox.xMin);
-	fz_append_int16_be(fz, b, (int)face->bbox.yMin);
-	fz_append_int16_be(fz, b, (int)face->bbox.xMax);
-	fz_append_int16_be(fz, b, (int)face->bbox.yMax);
-	fz_append_int16_be(fz, b, (face->style_flags & FT_STYLE_FLAG_BOLD ? 1 : 0) |
+		put32(b, 0);   /* created, modified */
+	put16(b, (int)face->bbox.xMin);
+	put16(b, (int)face->bbox.yMin);
+	put16(b, (int)face->bbox.xMax);
+	put16(b, (int)face->bbox.yMax);
+	put16(b, (face->style_flags & FT_STYLE_FLAG_BOLD ? 1 : 0) |
 		(face->style_flags & FT_STYLE_FLAG_ITALIC ? 2 : 0));
-	fz_append_int16_be(fz, b, 3);           /* lowestRecPPEM */
-	fz_append_int16_be(fz, b, 2);           /* fontDirectionHint */
-	fz_append_int16_be(fz, b, 0);           /* indexToLocFormat */
-	fz_append_int16_be(fz, b, 0);           /* glyphDataFormat */
+	put16(b, 3);           /* lowestRecPPEM */
+	put16(b, 2);           /* fontDirectionHint */
+	put16(b, 0);           /* indexToLocFormat */
+	put16(b, 0);           /* glyphDataFormat */
 	add_table(builder, "head", b);
 
-	fz_clear_buffer(fz, b);
-	fz_append_int32_be(fz, b, 0x00010000);  /* hhea: version */
-	fz_append_int16_be(fz, b, face->ascender);
-	fz_append_int16_be(fz, b, face->descender);
-	fz_append_int16_be(fz, b, face->height - face->ascender + face->descender);
-	fz_append_int16_be(fz, b, max_adv);
-	fz_append_int16_be(fz, b, (int)face->bbox.xMin);     /* minLeftSideBearing */
-	fz_append_int16_be(fz, b, 0);                        /* minRightSideBearing */
-	fz_append_int16_be(fz, b, (int)face->bbox.xMax);     /* xMaxExtent */
-	fz_append_int16_be(fz, b, 1);                        /* caretSlopeRise */
+	put32(b, 0x00010000);  /* hhea: version */
+	put16(b, face->ascender);
+	put16(b, face->descender);
+	put16(b, face->height - face->ascender + face->descender);
+	put16(b, max_adv);
+	put16(b, (int)face->bbox.xMin);     /* minLeftSideBearing */
+	put16(b, 0);                        /* minRightSideBearing */
+	put16(b, (int)face->bbox.xMax);     /* xMaxExtent */
+	put16(b, 1);                        /* caretSlopeRise */
 	for (i = 0; i < 7; i++)
-		fz_append_int16_be(fz, b, 0);   /* caretSlopeRun .. metricDataFormat */
-	fz_append_int16_be(fz, b, nglyphs);     /* numberOfHMetrics */
+		put16(b, 0);   /* caretSlopeRun .. metricDataFormat */
+	put16(b, nglyphs);     /* numberOfHMetrics */
 	add_table(builder, "hhea", b);
 
 	/* Advances matter only for the glyphs kept (the rest is cut):
 	 * zero for the others, where the map has no entry. */
-	fz_clear_buffer(fz, b);
-	for (g = 0; g < nglyphs; g++) {
-		int a = 0, k;
-		for (k = 0; k < n; k++)
-			if ((int)map[k].gid == g)
-				a = (int)adv[k];
-		fz_append_int16_be(fz, b, a);
-		fz_append_int16_be(fz, b, 0);
+	if (!(advs = calloc((size_t)nglyphs, sizeof *advs))) {
+		b->failed = 1;
+		return;
 	}
+	for (i = 0; i < n; i++)
+		advs[map[i].gid] = map[i].adv;
+	for (g = 0; g < nglyphs; g++) {
+		put16(b, advs[g]);
+		put16(b, 0);
+	}
+	free(advs);
 	add_table(builder, "hmtx", b);
 
-	fz_clear_buffer(fz, b);
-	fz_append_int32_be(fz, b, 0x00005000);  /* maxp 0.5, for CFF outlines */
-	fz_append_int16_be(fz, b, nglyphs);
+	put32(b, 0x00005000);  /* maxp 0.5, for CFF outlines */
+	put16(b, nglyphs);
 	add_table(builder, "maxp", b);
 
-	fz_clear_buffer(fz, b);
-	fz_append_int16_be(fz, b, 1);           /* OS/2 version 1 */
-	fz_append_int16_be(fz, b, max_adv / 2); /* xAvgCharWidth */
-	fz_append_int16_be(fz, b, face->style_flags & FT_STYLE_FLAG_BOLD ? 700 : 400);
-	fz_append_int16_be(fz, b, 5);           /* usWidthClass: normal */
-	fz_append_int16_be(fz, b, 0);           /* fsType: installable */
+	put16(b, 1);           /* OS/2 version 1 */
+	put16(b, max_adv / 2); /* xAvgCharWidth */
+	put16(b, face->style_flags & FT_STYLE_FLAG_BOLD ? 700 : 400);
+	put16(b, 5);           /* usWidthClass: normal */
+	put16(b, 0);           /* fsType: installable */
 	for (i = 0; i < 8; i++)
-		fz_append_int16_be(fz, b, face->units_per_EM / 2); /* sub/superscript */
-	fz_append_int16_be(fz, b, face->underline_thickness);
-	fz_append_int16_be(fz, b, face->units_per_EM / 4);
+		put16(b, face->units_per_EM / 2); /* sub/superscript */
+	put16(b, face->underline_thickness);
+	put16(b, face->units_per_EM / 4);
 	/* MuPDF picks serif or sans fallback faces by this class. */
-	fz_append_int16_be(fz, b, family_class);
+	put16(b, family_class);
 	for (i = 0; i < 10; i++)
-		fz_append_byte(fz, b, 0);       /* panose */
+		put(b, "", 1);  /* panose */
 	for (i = 0; i < 4; i++)
-		fz_append_int32_be(fz, b, 0);   /* ulUnicodeRange */
-	fz_append_string(fz, b, "NONE");
-	fz_append_int16_be(fz, b, face->style_flags & FT_STYLE_FLAG_ITALIC ? 1 : 0x40);
-	fz_append_int16_be(fz, b, n ? (int)map[0].ucs : 0);
-	fz_append_int16_be(fz, b, n ? (int)map[n - 1].ucs : 0);
-	fz_append_int16_be(fz, b, face->ascender);
-	fz_append_int16_be(fz, b, face->descender);
-	fz_append_int16_be(fz, b, face->height - face->ascender + face->descender);
-	fz_append_int16_be(fz, b, face->ascender);
-	fz_append_int16_be(fz, b, -face->descender);
-	fz_append_int32_be(fz, b, 1);           /* ulCodePageRange1: Latin 1 */
-	fz_append_int32_be(fz, b, 0);
+		put32(b, 0);   /* ulUnicodeRange */
+	put(b, "NONE", 4);
+	put16(b, face->style_flags & FT_STYLE_FLAG_ITALIC ? 1 : 0x40);
+	put16(b, n ? (int)map[0].ucs : 0);
+	put16(b, n ? (int)map[n - 1].ucs : 0);
+	put16(b, face->ascender);
+	put16(b, face->descender);
+	put16(b, face->height - face->ascender + face->descender);
+	put16(b, face->ascender);
+	put16(b, -face->descender);
+	put32(b, 1);           /* ulCodePageRange1: Latin 1 */
+	put32(b, 0);
 	add_table(builder, "OS/2", b);
 
-	fz_clear_buffer(fz, b);
-	fz_append_int32_be(fz, b, 0x00030000);  /* post 3.0: no glyph names */
-	fz_append_int32_be(fz, b, 0);           /* italicAngle */
-	fz_append_int16_be(fz, b, face->underline_position);
-	fz_append_int16_be(fz, b, face->underline_thickness);
-	fz_append_int32_be(fz, b, FT_IS_FIXED_WIDTH(face) ? 1 : 0);
+	put32(b, 0x00030000);  /* post 3.0: no glyph names */
+	put32(b, 0);           /* italicAngle */
+	put16(b, face->underline_position);
+	put16(b, face->underline_thickness);
+	put32(b, FT_IS_FIXED_WIDTH(face) ? 1 : 0);
 	for (i = 0; i < 4; i++)
-		fz_append_int32_be(fz, b, 0);
+		put32(b, 0);
 	add_table(builder, "post", b);
 
-	t = make_cmap(fz, map, n);
-	add_table(builder, "cmap", t);
-	fz_drop_buffer(fz, t);
-	t = make_name(fz, family, style, ps ? ps : family);
-	add_table(builder, "name", t);
-	fz_drop_buffer(fz, t);
+	make_cmap(b, map, n);
+	add_table(builder, "cmap", b);
+	make_name(b, family, style, ps ? ps : family);
+	add_table(builder, "name", b);
+}
+
+/* The characters of UNICODES that FACE has (BMP only: a bare CFF program
+ * maps glyph names, all in the BMP), in code point order, with advances in
+ * font units. Returns how many. */
+static int map_chars(FT_Face face, hb_set_t *unicodes, sc_map *map)
+{
+	hb_codepoint_t ucs = HB_SET_VALUE_INVALID;
+	int n = 0;
+
+	while (hb_set_next(unicodes, &ucs) && ucs <= 0xFFFE) {
+		FT_UInt gid = FT_Get_Char_Index(face, ucs);
+		FT_Fixed adv = 0;
+		if (gid == 0 || gid >= (FT_UInt)face->num_glyphs)
+			continue;
+		if (FT_Get_Advance(face, gid, FT_LOAD_NO_SCALE, &adv))
+			adv = 0;
+		map[n].ucs = ucs;
+		map[n].gid = gid;
+		map[n].adv = (int)adv;
+		n++;
+	}
+	return n;
+}
+
+/* An OpenType font around the bare CFF program DATA (opened by FreeType
+ * as FACE), mapping the characters of UNICODES it has; NULL if that
+ * cannot be done. */
+static hb_blob_t *wrap_bare_cff(FT_Face face, const unsigned char *data, size_t len, hb_set_t *unicodes,
+	int family_class)
+{
+	hb_face_t *builder;
+	hb_blob_t *cff, *out = NULL;
+	sc_bytes b = { 0 };
+	sc_map *map;
+	int n;
+
+	if (!face || face->num_glyphs <= 0 || face->num_glyphs > 0xFFFF)
+		return NULL;
+	if (FT_Select_Charmap(face, FT_ENCODING_UNICODE))
+		return NULL;
+	if (!(map = calloc(hb_set_get_population(unicodes) + 1, sizeof *map)))
+		return NULL;
+	n = map_chars(face, unicodes, map);
+	builder = hb_face_builder_create();
+	cff = hb_blob_create((const char *)data, (unsigned int)len, HB_MEMORY_MODE_READONLY, NULL, NULL);
+	hb_face_builder_add_table(builder, HB_TAG('C', 'F', 'F', ' '), cff);
+	hb_blob_destroy(cff);
+	wrap_tables(builder, face, map, n, family_class, &b);
+	if (!b.failed)
+		out = hb_face_reference_blob(builder);
+	hb_face_destroy(builder);
+	free(b.p);
+	free(map);
+	return out;
+}
+
+/* A bare CFF program (not an OpenType file) starts with major version 1
+ * and a header size of at least 4. */
+static int is_bare_cff(const unsigned char *data, size_t len)
+{
+	return len > 4 && data[0] == 1 && data[2] >= 4;
+}
+
+static hb_blob_t *run_subset(hb_blob_t *blob, hb_set_t *unicodes)
+{
+	hb_face_t *face = hb_face_create(blob, 0);
+	hb_subset_input_t *input = hb_subset_input_create_or_fail();
+	hb_face_t *sub = NULL;
+	hb_blob_t *out = NULL;
+
+	if (input && hb_face_get_glyph_count(face) > 0) {
+		hb_set_union(hb_subset_input_unicode_set(input), unicodes);
+		/* Glyph names help text extraction (and checking what was drawn). */
+		hb_subset_input_set_flags(input, hb_subset_input_get_flags(input) | HB_SUBSET_FLAGS_GLYPH_NAMES);
+		sub = hb_subset_or_fail(face, input);
+	}
+	if (sub)
+		out = hb_face_reference_blob(sub);
+	if (out && hb_blob_get_length(out) == 0) {
+		hb_blob_destroy(out);
+		out = NULL;
+	}
+	hb_face_destroy(sub);
+	hb_subset_input_destroy(input);
+	hb_face_destroy(face);
+	return out;
+}
+
+/* DATA cut down to TEXT, or NULL. A bare CFF program is opened by
+ * FreeType as FACE (NULL: with a FreeType library of our own). */
+static hb_blob_t *subset_blob(FT_Face face, const unsigned char *data, size_t len, const char *text, int sans)
+{
+	hb_set_t *unicodes;
+	hb_blob_t *blob = NULL, *sub = NULL;
+
+	if (!data || len == 0 || len > 0x7FFFFFFF)
+		return NULL;
+	unicodes = hb_set_create();
+	if (!hb_set_allocation_successful(unicodes)) {
+		hb_set_destroy(unicodes);
+		return NULL;
+	}
+	collect_unicodes(unicodes, text);
+	if (is_bare_cff(data, len)) {
+		/* sFamilyClass 8 (sans serif) or 1 (oldstyle serif). */
+		int family_class = sans ? 0x0800 : 0x0100;
+		if (face) {
+			blob = wrap_bare_cff(face, data, len, unicodes, family_class);
+		} else {
+			FT_Library lib;
+			if (!FT_Init_FreeType(&lib)) {
+				if (!FT_New_Memory_Face(lib, data, (FT_Long)len, 0, &face)) {
+					blob = wrap_bare_cff(face, data, len, unicodes, family_class);
+					FT_Done_Face(face);
+				}
+				FT_Done_FreeType(lib);
+			}
+		}
+	} else {
+		blob = hb_blob_create((const char *)data, (unsigned int)len, HB_MEMORY_MODE_READONLY, NULL, NULL);
+	}
+	if (blob)
+		sub = run_subset(blob, unicodes);
+	hb_blob_destroy(blob);
+	hb_set_destroy(unicodes);
+	return sub;
 }
 
 /* fz_lock without its debugging hooks, which exist only in debug builds
@@ -278,150 +431,109 @@ static void freetype_lock(fz_context *fz, int on)
 		fz->locks.unlock(fz->locks.user, FZ_LOCK_FREETYPE);
 }
 
-/* The characters of UNICODES that FONT has (BMP only: a bare CFF program
- * maps glyph names, all in the BMP), in code point order, with advances in
- * font units. Returns how many. */
-static int map_chars(fz_context *fz, fz_font *font, hb_set_t *unicodes, sc_map *map, FT_Fixed *adv)
-{
-	FT_Face face = fz_font_ft_face(fz, font);
-	hb_codepoint_t ucs = HB_SET_VALUE_INVALID;
-	int n = 0, i;
+/* ------------------------------------------------- cutting on another CPU */
 
-	while (hb_set_next(unicodes, &ucs) && ucs <= 0xFFFE) {
-		int gid = fz_encode_character(fz, font, (int)ucs);
-		if (gid > 0) {
-			map[n].ucs = ucs;
-			map[n].gid = (unsigned int)gid;
-			n++;
-		}
-	}
-	freetype_lock(fz, 1);
-	for (i = 0; i < n; i++)
-		if (FT_Get_Advance(face, map[i].gid, FT_LOAD_NO_SCALE, &adv[i]))
-			adv[i] = 0;
-	freetype_lock(fz, 0);
-	return n;
+struct sc_ahead {
+	sc_side *side;
+	const unsigned char *data;
+	size_t len;
+	char *text;
+	int sans;
+	hb_blob_t *out;
+};
+
+static void ahead_job(void *arg)
+{
+	sc_ahead *a = arg;
+
+	a->out = subset_blob(NULL, a->data, a->len, a->text, a->sans);
 }
 
-/* An OpenType font around the bare CFF program DATA, mapping the
- * characters of UNICODES it has; NULL if that cannot be done. */
-static hb_blob_t *wrap_bare_cff(fz_context *fz, const unsigned char *data, size_t len, hb_set_t *unicodes,
-	int family_class)
+void signcore__font_subset_ahead(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text, int sans)
 {
-	fz_font *font = NULL;
-	sc_map *map = NULL;
-	FT_Fixed *adv = NULL;
-	hb_face_t *builder = NULL;
-	hb_blob_t *cff, *out = NULL;
-	fz_buffer *b = NULL;
+	sc_ahead *a;
 
-	fz_var(font);
-	fz_var(map);
-	fz_var(adv);
-	fz_var(builder);
-	fz_var(out);
-	fz_var(b);
-	fz_try(fz) {
-		FT_Face face;
-		int n;
-
-		font = fz_new_font_from_memory(fz, NULL, data, (int)len, 0, 0);
-		face = fz_font_ft_face(fz, font);
-		if (!face || face->num_glyphs <= 0 || face->num_glyphs > 0xFFFF)
-			break;
-		map = fz_malloc_array(fz, hb_set_get_population(unicodes), sc_map);
-		adv = fz_malloc_array(fz, hb_set_get_population(unicodes), FT_Fixed);
-		n = map_chars(fz, font, unicodes, map, adv);
-		builder = hb_face_builder_create();
-		cff = hb_blob_create((const char *)data, (unsigned int)len, HB_MEMORY_MODE_READONLY, NULL, NULL);
-		hb_face_builder_add_table(builder, HB_TAG('C', 'F', 'F', ' '), cff);
-		hb_blob_destroy(cff);
-		b = fz_new_buffer(fz, 256);
-		wrap_tables(fz, builder, face, map, adv, n, family_class, b);
-		out = hb_face_reference_blob(builder);
+	signcore__font_subset_ahead_drop(ctx);
+	if (!data || !text || !(a = calloc(1, sizeof *a)))
+		return;
+	a->data = data;
+	a->len = len;
+	a->sans = sans;
+	if (!(a->text = strdup(text)) || !(a->side = signcore__side_start(ahead_job, a))) {
+		free(a->text);
+		free(a);
+		return;
 	}
-	fz_always(fz) {
-		hb_face_destroy(builder);
-		fz_free(fz, map);
-		fz_free(fz, adv);
-		fz_drop_buffer(fz, b);
-		fz_drop_font(fz, font);
-	}
-	fz_catch(fz) {
-		hb_blob_destroy(out);
-		return NULL;
-	}
-	return out;
+	ctx->ahead = a;
 }
 
-/* A bare CFF program (not an OpenType file) starts with major version 1
- * and a header size of at least 4. */
-static int is_bare_cff(const unsigned char *data, size_t len)
+/* The subset cut ahead for exactly these arguments: 1 and *OUT (NULL if it
+ * could not be made), or 0 when there is none and the caller cuts it. */
+static int take_ahead(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text, int sans,
+	hb_blob_t **out)
 {
-	return len > 4 && data[0] == 1 && data[2] >= 4;
+	sc_ahead *a = ctx->ahead;
+	int ran;
+
+	if (!a || a->data != data || a->len != len || a->sans != sans || strcmp(a->text, text))
+		return 0;
+	ctx->ahead = NULL;
+	ran = signcore__side_join(a->side);
+	*out = a->out;
+	free(a->text);
+	free(a);
+	return ran;
 }
 
-static fz_buffer *run_subset(fz_context *fz, hb_blob_t *blob, hb_set_t *unicodes)
+void signcore__font_subset_ahead_drop(signcore_ctx *ctx)
 {
-	hb_face_t *face = hb_face_create(blob, 0);
-	hb_subset_input_t *input = hb_subset_input_create_or_fail();
-	hb_face_t *sub = NULL;
-	hb_blob_t *out = NULL;
-	fz_buffer *buf = NULL;
-	unsigned int len = 0;
-	const char *bytes;
+	sc_ahead *a = ctx->ahead;
 
-	if (input && hb_face_get_glyph_count(face) > 0) {
-		hb_set_union(hb_subset_input_unicode_set(input), unicodes);
-		/* Glyph names help text extraction (and checking what was drawn). */
-		hb_subset_input_set_flags(input, hb_subset_input_get_flags(input) | HB_SUBSET_FLAGS_GLYPH_NAMES);
-		sub = hb_subset_or_fail(face, input);
-	}
-	if (sub)
-		out = hb_face_reference_blob(sub);
-	bytes = out ? hb_blob_get_data(out, &len) : NULL;
-	fz_try(fz) {
-		if (bytes && len)
-			buf = fz_new_buffer_from_copied_data(fz, (const unsigned char *)bytes, len);
-	}
-	fz_always(fz) {
-		hb_blob_destroy(out);
-		hb_face_destroy(sub);
-		hb_subset_input_destroy(input);
-		hb_face_destroy(face);
-	}
-	fz_catch(fz)
-		fz_rethrow(fz);
-	return buf;
+	if (!a)
+		return;
+	ctx->ahead = NULL;
+	signcore__side_join(a->side);
+	hb_blob_destroy(a->out);
+	free(a->text);
+	free(a);
 }
 
 fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text,
 	int sans)
 {
 	fz_context *fz = ctx->fz;
-	hb_set_t *unicodes = hb_set_create();
-	hb_blob_t *blob = NULL;
-	fz_buffer *sub = NULL;
+	hb_blob_t *sub = NULL;
+	fz_font *font = NULL;
+	fz_buffer *buf = NULL;
+	const char *bytes;
+	unsigned int n = 0;
 
-	if (!data || len == 0 || len > 0x7FFFFFFF || !hb_set_allocation_successful(unicodes)) {
-		hb_set_destroy(unicodes);
-		return NULL;
+	fz_var(sub);
+	fz_var(font);
+	fz_var(buf);
+	if (!take_ahead(ctx, data, len, text, sans, &sub)) {
+		if (is_bare_cff(data, len)) {
+			/* MuPDF's FreeType library, under its lock. */
+			fz_try(fz)
+				font = fz_new_font_from_memory(fz, NULL, data, (int)len, 0, 0);
+			fz_catch(fz)
+				return NULL;
+			freetype_lock(fz, 1);
+			sub = subset_blob(fz_font_ft_face(fz, font), data, len, text, sans);
+			freetype_lock(fz, 0);
+			fz_drop_font(fz, font);
+		} else {
+			sub = subset_blob(NULL, data, len, text, sans);
+		}
 	}
-	collect_unicodes(unicodes, text);
-	/* sFamilyClass 8 (sans serif) or 1 (oldstyle serif). */
-	if (is_bare_cff(data, len))
-		blob = wrap_bare_cff(fz, data, len, unicodes, sans ? 0x0800 : 0x0100);
-	else
-		blob = hb_blob_create((const char *)data, (unsigned int)len, HB_MEMORY_MODE_READONLY, NULL, NULL);
+	bytes = sub ? hb_blob_get_data(sub, &n) : NULL;
 	fz_try(fz) {
-		if (blob)
-			sub = run_subset(fz, blob, unicodes);
+		if (bytes && n)
+			buf = fz_new_buffer_from_copied_data(fz, (const unsigned char *)bytes, n);
 	}
-	fz_always(fz) {
-		hb_blob_destroy(blob);
-		hb_set_destroy(unicodes);
-	}
+	fz_always(fz)
+		hb_blob_destroy(sub);
 	fz_catch(fz)
 		fz_rethrow(fz);
-	return sub;
+	return buf;
 }

@@ -466,6 +466,30 @@ START_TEST(first_signature_of_a_process)
 }
 END_TEST
 
+/* The text block's face is cut on another CPU while the graphic is made;
+ * a graphic that fails leaves that cut untaken. */
+START_TEST(first_signature_of_a_process_that_fails)
+{
+	signcore_signer *s = load_good();
+	signcore_sign_options o = SIGNCORE_SIGN_OPTIONS_INIT;
+	signcore_sig_appearance ap = SIGNCORE_SIG_APPEARANCE_INIT;
+	signcore_doc *doc = open_ok(fx("plain.pdf"));
+	int before = thread_count();
+
+	ap.image = "not an image at all";
+	ap.image_len = strlen(ap.image);
+	o.appearance = &ap;
+	o.page = 1;
+	o.rect[0] = 300, o.rect[1] = 40, o.rect[2] = 200, o.rect[3] = 60;
+	ck_assert_int_ne(signcore_sign(doc, s, tmp("bad.pdf"), &o), SIGNCORE_OK);
+	ck_assert_int_eq(access(tmp("bad.pdf"), F_OK), -1);
+	ck_assert_int_eq(thread_count(), before);
+	signcore_doc_free(doc);
+	signcore_signer_free(s);
+	sign_first_and_check();
+}
+END_TEST
+
 START_TEST(first_signature_of_a_process_on_one_cpu)
 {
 	cpu_set_t one;
@@ -493,6 +517,7 @@ static Suite *suite(void)
 	ADD(tc, verify_reports_valid_tampered_and_unsigned);
 	ADD(tc, signer_is_shared_by_threads);
 	ADD(tc, first_signature_of_a_process);
+	ADD(tc, first_signature_of_a_process_that_fails);
 	ADD(tc, first_signature_of_a_process_on_one_cpu);
 	suite_add_tcase(s, tc);
 	return s;

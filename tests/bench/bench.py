@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,17 +59,24 @@ def time_cases(cases, runs, warmup):
         for _ in range(warmup):
             run_quiet(c["cmd"])
     samples = [[] for _ in cases]
+    cpu = [[] for _ in cases]
     for r in range(runs):
         if sys.stderr.isatty():
             print("  round %d/%d" % (r + 1, runs), file=sys.stderr, end="\r", flush=True)
         for i, c in enumerate(cases):
+            u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             run_quiet(c["cmd"])
             samples[i].append((time.perf_counter() - t0) * 1000.0)
+            u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[i].append((u1.ru_utime - u0.ru_utime + u1.ru_stime - u0.ru_stime) * 1000.0)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    for c, s in zip(cases, samples):
+    for c, s, u in zip(cases, samples, cpu):
         c.update(summarize(s))
+        # CPU time (user + system) of the process and all its threads.
+        c["cpu_median_ms"] = statistics.median(u)
+        c["cpu_samples_ms"] = u
 
 
 def rss_case(cmd, reps=3):

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -30,6 +32,10 @@ static void usage(FILE *f)
 	size_t i;
 
 	fputs("usage: signcore [--version] [--help] COMMAND [ARGS]\n\ncommands:\n", f);
+	/* The process ends when its command does: OpenSSL's teardown at exit
+	 * (freeing its providers and method tables, about 0.15 ms) would be
+	 * work for nothing. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'signcore COMMAND --help' describes a command.\n"
@@ -52,6 +58,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	/* The process ends when its command does: OpenSSL's teardown at exit
+	 * (freeing its providers and method tables, about 0.15 ms) would be
+	 * work for nothing. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

@@ -64,6 +64,13 @@ def time_cases(cases, runs, warmup):
         if sys.stderr.isatty():
             print("  round %d/%d" % (r + 1, runs), file=sys.stderr, end="\r", flush=True)
         for i, c in enumerate(cases):
+            if c.get("fresh") and os.path.isfile(c["fresh"]):
+                # The output of the last run is removed first (untimed):
+                # each run writes a new file.
+                try:
+                    os.unlink(c["fresh"])
+                except FileNotFoundError:
+                    pass
             u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             run_quiet(c["cmd"])

@@ -471,6 +471,9 @@ typedef struct {
  * (field already signed, certification forbids changes), SIGNCORE_ECRYPTO
  * (certificate expired, not yet valid, not for signing, revoked, bad TSA
  * token), SIGNCORE_ENETWORK (TSA or OCSP unreachable), SIGNCORE_EIO.
+ * The first call in a process may run part of its one-time work on a
+ * thread of its own on another CPU (all signals blocked; joined before
+ * the call returns; none when the process may use only one CPU).
  */
 SIGNCORE_API int signcore_sign(signcore_doc *doc, const signcore_signer *signer,
 	const char *out_path, const signcore_sign_options *opts);

@@ -308,6 +308,7 @@ void signcore_ctx_free(signcore_ctx *ctx)
 	if (!ctx)
 		return;
 	signcore__font_subset_ahead_drop(ctx);
+	signcore__font_cache_free(ctx);
 	for (i = 0; i < SC_FONT_COUNT; i++)
 		fz_drop_buffer(ctx->fz, ctx->font_bufs[i]);
 	signcore__http_cleanup(ctx);

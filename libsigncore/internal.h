@@ -54,6 +54,12 @@ struct signcore_ctx {
 	void *zs;            /* a zlib deflate stream, reused (signcore__deflate) */
 	int zlevel;
 	int side_ok;         /* a helper thread may take work now (warm.c) */
+	/* Bare CFF programs opened by FreeType for wrapping (subset.c). */
+	struct {
+		fz_buffer *data;
+		fz_font *font;
+	} cff[4];
+	int ncff;
 	struct sc_ahead *ahead; /* a font subset being cut on another CPU */
 };
 
@@ -151,6 +157,7 @@ typedef struct sc_ahead sc_ahead;
 void signcore__font_subset_ahead(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text,
 	int sans);
 void signcore__font_subset_ahead_drop(signcore_ctx *ctx);
+void signcore__font_cache_free(signcore_ctx *ctx);
 
 /* text.c: text in every script. A font set holds the faces for FONT
  * ("sans", "serif", "mono", "script" or a font file) and for each Indic or

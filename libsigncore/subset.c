@@ -498,6 +498,49 @@ void signcore__font_subset_ahead_drop(signcore_ctx *ctx)
 	free(a);
 }
 
+/* A bare CFF program opened by MuPDF's FreeType, kept for the context:
+ * opening one (the built-in faces have 650-1,000 glyphs, whose names
+ * FreeType maps to Unicode on opening) costs more than wrapping it, and
+ * every field drawn in a built-in face wraps it again. Keyed by content:
+ * DATA may be a caller's buffer, so the font keeps a copy. */
+static fz_font *cff_font(signcore_ctx *ctx, const unsigned char *data, size_t len)
+{
+	fz_context *fz = ctx->fz;
+	fz_buffer *copy;
+	fz_font *font = NULL;
+	int i;
+
+	for (i = 0; i < ctx->ncff; i++)
+		if (ctx->cff[i].data->len == len && !memcmp(ctx->cff[i].data->data, data, len))
+			return fz_keep_font(fz, ctx->cff[i].font);
+	copy = fz_new_buffer_from_copied_data(fz, data, len);
+	fz_var(font);
+	fz_try(fz) {
+		font = fz_new_font_from_buffer(fz, NULL, copy, 0, 0);
+		if (ctx->ncff < (int)(sizeof ctx->cff / sizeof ctx->cff[0])) {
+			ctx->cff[ctx->ncff].data = fz_keep_buffer(fz, copy);
+			ctx->cff[ctx->ncff].font = fz_keep_font(fz, font);
+			ctx->ncff++;
+		}
+	}
+	fz_always(fz)
+		fz_drop_buffer(fz, copy);
+	fz_catch(fz)
+		fz_rethrow(fz);
+	return font;
+}
+
+void signcore__font_cache_free(signcore_ctx *ctx)
+{
+	int i;
+
+	for (i = 0; i < ctx->ncff; i++) {
+		fz_drop_font(ctx->fz, ctx->cff[i].font);
+		fz_drop_buffer(ctx->fz, ctx->cff[i].data);
+	}
+	ctx->ncff = 0;
+}
+
 fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, size_t len, const char *text,
 	int sans)
 {
@@ -515,7 +558,7 @@ fz_buffer *signcore__font_subset(signcore_ctx *ctx, const unsigned char *data, s
 		if (is_bare_cff(data, len)) {
 			/* MuPDF's FreeType library, under its lock. */
 			fz_try(fz)
-				font = fz_new_font_from_memory(fz, NULL, data, (int)len, 0, 0);
+				font = cff_font(ctx, data, len);
 			fz_catch(fz)
 				return NULL;
 			freetype_lock(fz, 1);

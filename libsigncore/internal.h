@@ -169,7 +169,8 @@ typedef struct sc_fontset sc_fontset;
 enum { SC_FS_BOLD = 1, SC_FS_MONO = 2, SC_FS_BREAKS = 4 };
 sc_fontset *signcore__fontset_new(signcore_ctx *ctx, const char *font, const char *text, int flags);
 /* Have the Latin face of the set signcore__fontset_new(CTX, FONT, TEXT, 0)
- * will make cut on another CPU meanwhile (a keyword face or "script"). */
+ * will make cut on another CPU meanwhile (FONT a keyword: sans, serif,
+ * mono; anything else is left to the set). */
 void signcore__fontset_ahead(signcore_ctx *ctx, const char *font, const char *text);
 void signcore__fontset_drop(signcore_ctx *ctx, sc_fontset *fs);
 const char *signcore__fontset_css(const sc_fontset *fs);

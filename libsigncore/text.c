@@ -212,7 +212,6 @@ static void add_latin(signcore_ctx *ctx, sc_fontset *fs, const char *family, con
 
 void signcore__fontset_ahead(signcore_ctx *ctx, const char *font, const char *text)
 {
-	fz_context *fz = ctx->fz;
 	size_t i;
 
 	for (i = 0; i < sizeof builtin_families / sizeof builtin_families[0]; i++) {
@@ -220,20 +219,10 @@ void signcore__fontset_ahead(signcore_ctx *ctx, const char *font, const char *te
 		int size = 0;
 		if (strcmp(font, builtin_families[i].keyword))
 			continue;
-		data = fz_lookup_builtin_font(fz, builtin_families[i].builtin, 0, 0, &size);
+		data = fz_lookup_builtin_font(ctx->fz, builtin_families[i].builtin, 0, 0, &size);
 		if (data)
 			signcore__font_subset_ahead(ctx, data, (size_t)size, text, builtin_families[i].sans);
 		return;
-	}
-	if (!strcmp(font, "script")) {
-		fz_buffer *file = NULL;
-		fz_try(fz)
-			file = signcore__font_buffer(ctx, SC_FONT_SCRIPT);
-		fz_catch(fz) {
-			ctx->thrown = 0;
-			return;  /* the set reports it */
-		}
-		signcore__font_subset_ahead(ctx, file->data, file->len, text, 0);
 	}
 }
 

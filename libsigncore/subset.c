@@ -47,47 +47,21 @@ static void collect_unicodes(hb_set_t *set, const char *text)
 	}
 }
 
-/* Bytes of a table being built; FAILED once memory ran out. */
-typedef struct {
-	unsigned char *p;
-	size_t len, cap;
-	int failed;
-} sc_bytes;
-
-static void put(sc_bytes *b, const void *data, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		unsigned char *p;
-		while (cap < b->len + n)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap))) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void put16(sc_bytes *b, int v)
+/* Tables are built in an sc_der (der.c's growable buffer, no MuPDF). */
+static void put16(sc_der *b, int v)
 {
 	unsigned char x[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-	put(b, x, 2);
+	sc_der_raw(b, x, 2);
 }
 
-static void put32(sc_bytes *b, unsigned int v)
+static void put32(sc_der *b, unsigned int v)
 {
 	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v };
-	put(b, x, 4);
+	sc_der_raw(b, x, 4);
 }
 
 /* Add B as table TAG and empty B for the next one. */
-static void add_table(hb_face_t *builder, const char *tag, sc_bytes *b)
+static void add_table(hb_face_t *builder, const char *tag, sc_der *b)
 {
 	hb_blob_t *blob = hb_blob_create((const char *)b->p, (unsigned int)b->len, HB_MEMORY_MODE_DUPLICATE, NULL, NULL);
 
@@ -104,7 +78,7 @@ typedef struct {
 
 /* cmap with one format 4 subtable (Windows, Unicode BMP), one segment per
  * character: the subsetter rebuilds it compactly anyway. */
-static void make_cmap(sc_bytes *b, const sc_map *map, int n)
+static void make_cmap(sc_der *b, const sc_map *map, int n)
 {
 	int segs = n + 1, i, pow2 = 1, log2 = 0;
 
@@ -138,7 +112,7 @@ static void make_cmap(sc_bytes *b, const sc_map *map, int n)
 		put16(b, 0);  /* idRangeOffset */
 }
 
-static void put_name_record(sc_bytes *dir, int id, int len, int off)
+static void put_name_record(sc_der *dir, int id, int len, int off)
 {
 	put16(dir, 3);         /* Windows */
 	put16(dir, 1);         /* Unicode BMP */
@@ -148,7 +122,7 @@ static void put_name_record(sc_bytes *dir, int id, int len, int off)
 	put16(dir, off);
 }
 
-static void put_utf16(sc_bytes *b, const char *s)
+static void put_utf16(sc_der *b, const char *s)
 {
 	const unsigned char *p;
 
@@ -158,11 +132,11 @@ static void put_utf16(sc_bytes *b, const char *s)
 
 /* name: family, subfamily, full and PostScript names, which MuPDF uses to
  * name the font in the PDF. */
-static void make_name(sc_bytes *dir, const char *family, const char *style, const char *ps)
+static void make_name(sc_der *dir, const char *family, const char *style, const char *ps)
 {
 	const char *strs[4] = { family, style, NULL, ps };
 	static const int ids[4] = { 1, 2, 4, 6 };
-	sc_bytes str = { 0 };
+	sc_der str = { 0 };
 	int i;
 
 	put16(dir, 0);
@@ -179,15 +153,15 @@ static void make_name(sc_bytes *dir, const char *family, const char *style, cons
 		}
 		put_name_record(dir, ids[i], (int)str.len - off, off);
 	}
-	put(dir, str.p, str.len);
-	if (str.failed)
-		dir->failed = 1;
-	free(str.p);
+	sc_der_raw(dir, str.p, str.len);
+	if (str.oom)
+		dir->oom = 1;
+	sc_der_free(&str);
 }
 
 /* The sfnt tables around a bare CFF program. FACE is the program opened by
  * FreeType; MAP the characters to keep, with their advances. */
-static void wrap_tables(hb_face_t *builder, FT_Face face, const sc_map *map, int n, int family_class, sc_bytes *b)
+static void wrap_tables(hb_face_t *builder, FT_Face face, const sc_map *map, int n, int family_class, sc_der *b)
 {
 	int nglyphs = (int)face->num_glyphs, i, g, max_adv = 0;
 	const char *family = face->family_name ? face->family_name : "Font";
@@ -235,7 +209,7 @@ static void wrap_tables(hb_face_t *builder, FT_Face face, const sc_map *map, int
 	/* Advances matter only for the glyphs kept (the rest is cut):
 	 * zero for the others, where the map has no entry. */
 	if (!(advs = calloc((size_t)nglyphs, sizeof *advs))) {
-		b->failed = 1;
+		b->oom = 1;
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -263,10 +237,10 @@ static void wrap_tables(hb_face_t *builder, FT_Face face, const sc_map *map, int
 	/* MuPDF picks serif or sans fallback faces by this class. */
 	put16(b, family_class);
 	for (i = 0; i < 10; i++)
-		put(b, "", 1);  /* panose */
+		sc_der_raw(b, "", 1);  /* panose */
 	for (i = 0; i < 4; i++)
 		put32(b, 0);   /* ulUnicodeRange */
-	put(b, "NONE", 4);
+	sc_der_raw(b, "NONE", 4);
 	put16(b, face->style_flags & FT_STYLE_FLAG_ITALIC ? 1 : 0x40);
 	put16(b, n ? (int)map[0].ucs : 0);
 	put16(b, n ? (int)map[n - 1].ucs : 0);
@@ -325,7 +299,7 @@ static hb_blob_t *wrap_bare_cff(FT_Face face, const unsigned char *data, size_t 
 {
 	hb_face_t *builder;
 	hb_blob_t *cff, *out = NULL;
-	sc_bytes b = { 0 };
+	sc_der b = { 0 };
 	sc_map *map;
 	int n;
 
@@ -341,10 +315,10 @@ static hb_blob_t *wrap_bare_cff(FT_Face face, const unsigned char *data, size_t 
 	hb_face_builder_add_table(builder, HB_TAG('C', 'F', 'F', ' '), cff);
 	hb_blob_destroy(cff);
 	wrap_tables(builder, face, map, n, family_class, &b);
-	if (!b.failed)
+	if (!b.oom)
 		out = hb_face_reference_blob(builder);
 	hb_face_destroy(builder);
-	free(b.p);
+	sc_der_free(&b);
 	free(map);
 	return out;
 }

@@ -42,6 +42,11 @@
 #define IN_FIRST  (4 << 10)
 #define IN_MAX    (1 << 20)
 #define OUT_BUFFER (128 << 10)
+/* MuPDF's own buffer in front of out_write: it gathers the bytes its printf
+ * and object writer emit one at a time, and is smaller than the 256-byte
+ * blocks in which it copies the original, which then pass straight through
+ * (out_write skips them). */
+#define OUT_SMALL 128
 #define COPY_CHUNK (1 << 20)
 #define MAP_MIN   ((int64_t)8 << 20)
 #define WINDOW    ((int64_t)8 << 20)  /* a multiple of the page size */
@@ -549,7 +554,7 @@ static fz_output *open_output(fz_context *fz, const char *path, pdf_document *ba
 			o->copying = 1;
 	}
 	fz_try(fz)
-		out = fz_new_output(fz, 0, o, out_write, out_close, out_drop);
+		out = fz_new_output(fz, OUT_SMALL, o, out_write, out_close, out_drop);
 	fz_catch(fz) {
 		out_drop(fz, o);
 		fz_rethrow(fz);

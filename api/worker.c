@@ -77,6 +77,15 @@ static long long backoff(const api_conf *c, long long n)
 	return d > 0 ? d : 1;
 }
 
+/* When the retry after N failed attempts is due. The clock counts whole
+ * seconds and the attempt ended up to a second after NOW says, so NOW +
+ * backoff could come round a few milliseconds later, inside the same pass;
+ * the next second is counted in (not with a test's fixed clock). */
+static long long retry_at(const api_conf *c, long long now, long long n)
+{
+	return now + backoff(c, n) + (api_fixed_now > 0 ? 0 : 1);
+}
+
 /* Claim up to BATCH due rows of TABLE (deliveries or outbox) for this worker. */
 static int claim(api_req *r, const char *select_sql, const char *table, long long lease, char ids[][40])
 {
@@ -347,7 +356,7 @@ static int deliver_one(api_req *r, const char *id)
 			else
 				api_db_run(r->db, "UPDATE deliveries SET status = 'pending', attempts = ?, retries = retries + 1,"
 					" error = ?, next_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?", "isis", n, err,
-					now + backoff(r->conf, d.retries + 1), d.id);
+					retry_at(r->conf, now, d.retries + 1), d.id);
 			api_db_run(r->db, "UPDATE webhooks SET failing_since = coalesce(failing_since, ?) WHERE id = ?", "is", now,
 				d.webhook_id);
 			since = api_db_int(r->db, now, "SELECT failing_since FROM webhooks WHERE id = ? AND enabled = 1", "s",
@@ -667,7 +676,7 @@ static int send_one(api_req *r, const char *id)
 				" lease_owner = NULL, sealed = NULL WHERE id = ?", "ss", err, m.id);
 		else
 			api_db_run(r->db, "UPDATE outbox SET status = 'pending', attempts = attempts + 1, error = ?, next_at = ?,"
-				" lease_owner = NULL WHERE id = ?", "sis", err, now + backoff(r->conf, m.attempts + 1), m.id);
+				" lease_owner = NULL WHERE id = ?", "sis", err, retry_at(r->conf, now, m.attempts + 1), m.id);
 	}
 	if (api_db_exec(r->db, "COMMIT"))
 		api_db_exec(r->db, "ROLLBACK");
